@@ -1,0 +1,1 @@
+"""Shared platform of scada-pipeline: settings, errors, storage, Kafka admin, local stack, CLI."""

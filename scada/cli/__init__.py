@@ -1,0 +1,29 @@
+"""The ``scada`` command line: one typer app, one module per command group."""
+
+from __future__ import annotations
+
+import logging
+
+import typer
+
+from scada.cli import schemas_cmd, stack_cmd
+from scada.errors import ScadaError
+
+app = typer.Typer(
+    name="scada",
+    help="scada-pipeline: SCADA telemetry over Kafka into TimescaleDB.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(stack_cmd.app, name="stack")
+app.add_typer(schemas_cmd.app, name="schemas")
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        app()
+    except ScadaError as exc:
+        typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
+        raise SystemExit(1) from None

@@ -1,0 +1,52 @@
+"""``scada stack up | down | status``."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+
+import typer
+
+from scada.cli.output import say, table
+from scada.local_stack.stack import LocalStack
+from scada.settings import PlatformSettings
+
+app = typer.Typer(help="Run the embedded local Kafka and TimescaleDB.", no_args_is_help=True)
+
+
+@app.command()
+def up(
+    brokers: int = typer.Option(1, min=1, max=3, help="Kafka brokers: 1, or 3 for a real cluster."),
+) -> None:
+    """Install what is missing and start Kafka and TimescaleDB (idempotent)."""
+    if brokers == 2:
+        raise typer.BadParameter("use 1 or 3 brokers (a KRaft quorum wants an odd count)")
+    stack = LocalStack(PlatformSettings(), say=say)
+    started = asyncio.run(stack.up(brokers=brokers))
+    say(f"started: {', '.join(started)}" if started else "everything was already running")
+    _print_status(stack)
+
+
+@app.command()
+def down() -> None:
+    """Stop every process the stack started."""
+    stopped = LocalStack(PlatformSettings(), say=say).down()
+    say(f"stopped: {', '.join(stopped)}" if stopped else "nothing was running")
+
+
+@app.command()
+def status(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
+    """Each component with its pid, address and health."""
+    stack = LocalStack(PlatformSettings(), say=say)
+    if as_json:
+        rows = asyncio.run(stack.status())
+        typer.echo(json.dumps([dataclasses.asdict(r) for r in rows], indent=2))
+        return
+    _print_status(stack)
+
+
+def _print_status(stack: LocalStack) -> None:
+    rows = asyncio.run(stack.status())
+    typer.echo(table(("component", "state", "pid", "address", "health"),
+                     [(r.name, r.state, r.pid, r.address, r.health) for r in rows]))

@@ -1,0 +1,37 @@
+"""The project's exception tree.
+
+    ScadaError                      base of everything we raise on purpose
+    ├── ConfigurationError          the operator's settings cannot work
+    ├── ServerUnavailable           Kafka or PostgreSQL did not answer (retriable)
+    ├── StackError                  the local stack could not be installed or started
+    └── MigrationError              the database schema cannot be brought up to date
+
+Behaviour is carried by attributes (``retriable``), so callers test a flag
+instead of stacking ``except`` clauses.
+"""
+
+from __future__ import annotations
+
+
+class ScadaError(Exception):
+    """Base class of every error scada-pipeline raises on purpose."""
+
+    retriable: bool = False
+
+
+class ConfigurationError(ScadaError):
+    """The settings given cannot work (a bad URL, a port in use by something else)."""
+
+
+class ServerUnavailable(ScadaError):
+    """Kafka or PostgreSQL did not answer in time; trying again later may succeed."""
+
+    retriable = True
+
+
+class StackError(ScadaError):
+    """The embedded local stack could not be installed, started or stopped."""
+
+
+class MigrationError(ScadaError):
+    """A migration failed, or an applied migration was changed after the fact."""

@@ -1,0 +1,93 @@
+"""Starting, finding and stopping the detached processes of the local stack.
+
+A process is known by a pid file and a marker string that must appear in its
+command line, so that a pid reused by an unrelated process is never signalled.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from scada.errors import StackError
+
+
+@dataclass(frozen=True)
+class ManagedProcess:
+    name: str
+    pidfile: Path
+    logfile: Path
+    marker: str
+    """A string unique to this process's command line (its data directory, say)."""
+
+    def pid(self) -> int | None:
+        """The pid if the process is running and is ours, else ``None``."""
+        try:
+            pid = int(self.pidfile.read_text().strip())
+        except (FileNotFoundError, ValueError):
+            return None
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (FileNotFoundError, ProcessLookupError):
+            return None
+        if self.marker not in cmdline or state == "Z":
+            return None
+        return pid
+
+    def start(self, argv: list[str], *, env: dict[str, str] | None = None) -> int:
+        """Start ``argv`` detached (own session, reparented to init); return its pid."""
+        self.pidfile.parent.mkdir(parents=True, exist_ok=True)
+        self.logfile.parent.mkdir(parents=True, exist_ok=True)
+        # The shell forks the command into the background and exits at once, so the
+        # process outlives the CLI and nobody is left holding a Popen for it.
+        launcher = subprocess.run(
+            ["sh", "-c", 'exec 0</dev/null; "$@" >>"$LOGFILE" 2>&1 & echo $!', "sh", *argv],
+            env={**(env or os.environ), "LOGFILE": str(self.logfile)},
+            capture_output=True,
+            text=True,
+            check=True,
+            start_new_session=True,
+        )
+        pid = int(launcher.stdout.strip())
+        self.pidfile.write_text(f"{pid}\n")
+        return pid
+
+    def stop(self, *, sig: signal.Signals = signal.SIGTERM, timeout: float = 30.0) -> bool:
+        """Signal the process, wait for it to exit (SIGKILL after ``timeout``); True if it ran."""
+        pid = self.pid()
+        if pid is None:
+            self.pidfile.unlink(missing_ok=True)
+            return False
+        _signal(pid, sig)
+        if not self._exited(timeout):
+            _signal(pid, signal.SIGKILL)
+            if not self._exited(10.0):
+                raise StackError(f"{self.name} (pid {pid}) did not exit after SIGKILL")
+        self.pidfile.unlink(missing_ok=True)
+        return True
+
+    def _exited(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while self.pid() is not None:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.1)
+        return True
+
+    def log_tail(self, lines: int = 20) -> str:
+        try:
+            return "\n".join(self.logfile.read_text(errors="replace").splitlines()[-lines:])
+        except FileNotFoundError:
+            return "(no log)"
+
+
+def _signal(pid: int, sig: signal.Signals) -> None:
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        pass

@@ -1,0 +1,234 @@
+"""``scada stack up | down | status``: the local stack as a whole.
+
+``up`` is idempotent: it downloads what is missing, starts only components
+that are not running, waits until each answers, then creates or reconciles
+the topics and migrates the database. Servers named by
+``SCADA_KAFKA_BOOTSTRAP`` / ``SCADA_DATABASE_URL`` are used as they are.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import signal
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import asyncpg
+
+from schemas.topics import ALL_TOPICS
+from scada.errors import ServerUnavailable, StackError
+from scada.kafka_topics import ensure_topics
+from scada.local_stack import downloads
+from scada.local_stack.health import database_health, database_version, kafka_brokers, kafka_health
+from scada.local_stack.kafka import KafkaNode
+from scada.local_stack.processes import ManagedProcess
+from scada.local_stack.timescaledb import TimescaleServer
+from scada.settings import PlatformSettings
+from scada.storage.database import prepare_database
+
+Say = Callable[[str], None]
+READY_TIMEOUT = 120.0
+
+
+@dataclass(frozen=True)
+class ComponentStatus:
+    name: str
+    state: str  # "running" | "stopped" | "external"
+    pid: int | None
+    address: str
+    health: str
+
+
+class LocalStack:
+    def __init__(self, settings: PlatformSettings, say: Say = print) -> None:
+        self.settings = settings
+        self.home = settings.home
+        self.say = say
+
+    # -- topology ---------------------------------------------------------------------------
+
+    def kafka_nodes(self, cluster_size: int | None = None) -> list[KafkaNode]:
+        n = cluster_size or self._running_cluster_size() or 1
+        return [KafkaNode(self.home, i, n) for i in range(1, n + 1)]
+
+    def _running_cluster_size(self) -> int | None:
+        for n in (3, 1):
+            if any(node.process.pid() for node in self._nodes_of(n)):
+                return n
+        return None
+
+    def _nodes_of(self, n: int) -> list[KafkaNode]:
+        return [KafkaNode(self.home, i, n) for i in range(1, n + 1)]
+
+    def timescale(self) -> TimescaleServer:
+        return TimescaleServer(self.home, self.settings.cache_dir / "timescaledb-trixie")
+
+    # -- commands ---------------------------------------------------------------------------
+
+    async def up(self, *, brokers: int = 1) -> list[str]:
+        """Start what is missing, wait for health, prepare topics and schema; return what started."""
+        started: list[str] = []
+        with self._lock():
+            if not self.settings.kafka_is_external:
+                started += await self._kafka_up(brokers)
+            else:
+                self.say(f"Kafka: using {self.settings.kafka_bootstrap} (SCADA_KAFKA_BOOTSTRAP)")
+            if not self.settings.database_is_external:
+                started += await self._timescale_up()
+            else:
+                self.say("TimescaleDB: using SCADA_DATABASE_URL")
+            await self._prepare()
+        return started
+
+    def down(self) -> list[str]:
+        """Stop every process of ours; return the names stopped."""
+        stopped = []
+        with self._lock():
+            server = self.timescale()
+            # SIGINT is PostgreSQL's fast shutdown: disconnect clients, checkpoint, exit.
+            if server.process.stop(sig=signal.SIGINT):
+                stopped.append(server.process.name)
+            for n in (3, 1):
+                for node in reversed(self._nodes_of(n)):
+                    if node.process.stop():
+                        stopped.append(node.process.name)
+        return stopped
+
+    async def status(self) -> list[ComponentStatus]:
+        rows = []
+        if self.settings.kafka_is_external:
+            bootstrap = self.settings.effective_kafka_bootstrap
+            rows.append(ComponentStatus("kafka", "external", None, bootstrap,
+                                        await kafka_health(bootstrap)))
+        else:
+            for node in self.kafka_nodes():
+                pid = node.process.pid()
+                health = await kafka_health(node.address) if pid else "-"
+                rows.append(ComponentStatus(node.process.name, _state(pid), pid, node.address,
+                                            health))
+        url = self.settings.effective_database_url
+        if self.settings.database_is_external:
+            rows.append(ComponentStatus("timescaledb", "external", None, "SCADA_DATABASE_URL",
+                                        await database_health(url)))
+        else:
+            server = self.timescale()
+            pid = server.process.pid()
+            health = await database_health(url) if pid else "-"
+            rows.append(ComponentStatus("timescaledb", _state(pid), pid, server.address, health))
+        return rows
+
+    # -- parts ------------------------------------------------------------------------------
+
+    async def _kafka_up(self, brokers: int) -> list[str]:
+        running = self._running_cluster_size()
+        if running is not None and running != brokers:
+            raise StackError(
+                f"Kafka is running as a {running}-broker cluster; `scada stack down` first "
+                f"to switch to {brokers}"
+            )
+        nodes = self.kafka_nodes(brokers)
+        missing = [node for node in nodes if node.process.pid() is None]
+        if missing:
+            libs = downloads.kafka_libs(self.settings.cache_dir, self.say)
+            for node in missing:
+                node.prepare(libs)
+                pid = node.start(libs)
+                self.say(f"Kafka node {node.node_id}: started pid {pid} on {node.address}")
+        bootstrap = ",".join(node.address for node in nodes)
+        await self._wait(
+            f"Kafka ({brokers} broker{'s' if brokers > 1 else ''})",
+            lambda: _kafka_ready(bootstrap, brokers),
+            [node.process for node in missing],
+        )
+        return [node.process.name for node in missing]
+
+    async def _timescale_up(self) -> list[str]:
+        server = self.timescale()
+        started = []
+        if server.process.pid() is None:
+            downloads.timescaledb_rootfs(self.settings.cache_dir, self.say)
+            server.prepare()
+            pid = server.start()
+            self.say(f"TimescaleDB: started pid {pid} on {server.address}")
+            started.append(server.process.name)
+        admin_url = self.settings.effective_database_url.rsplit("/", 1)[0] + "/postgres"
+        await self._wait(
+            "TimescaleDB", lambda: _postgres_ready(admin_url), [server.process] if started else []
+        )
+        await _create_database(admin_url, self.settings.effective_database_url.rsplit("/", 1)[1])
+        return started
+
+    async def _prepare(self) -> None:
+        changes = await ensure_topics(
+            self.settings.effective_kafka_bootstrap,
+            ALL_TOPICS,
+            replication_override=self.settings.topic_replication_factor,
+        )
+        created = [c.topic for c in changes if c.action != "unchanged"]
+        self.say(f"topics: {len(ALL_TOPICS)} declared" + (f", changed {created}" if created else ", up to date"))
+        features = await prepare_database(self.settings.effective_database_url)
+        self.say(
+            f"database: migrated; TimescaleDB {features.version} ({features.edition} edition), "
+            f"compression {'on' if features.compression else 'unavailable'}"
+        )
+
+    async def _wait(
+        self, what: str, ready: Callable[[], Awaitable[bool]], processes: list[ManagedProcess]
+    ) -> None:
+        """Poll ``ready`` until true; fail fast with the log if a process we started died."""
+        started = time.monotonic()
+        announced = started
+        while not await ready():
+            for process in processes:
+                if process.pid() is None:
+                    raise StackError(
+                        f"{process.name} exited while starting; last lines of {process.logfile}:\n"
+                        f"{process.log_tail()}"
+                    )
+            elapsed = time.monotonic() - started
+            if elapsed > READY_TIMEOUT:
+                raise StackError(f"{what} did not become ready in {READY_TIMEOUT:.0f} s")
+            if time.monotonic() - announced >= 5:
+                self.say(f"waiting for {what} ... {elapsed:.0f} s")
+                announced = time.monotonic()
+            await asyncio.sleep(0.5)
+        if processes:
+            self.say(f"{what}: ready in {time.monotonic() - started:.1f} s")
+
+    @contextmanager
+    def _lock(self) -> Iterator[None]:
+        lockfile = self.home / "run" / "stack.lock"
+        lockfile.parent.mkdir(parents=True, exist_ok=True)
+        with lockfile.open("w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            yield
+
+
+def _state(pid: int | None) -> str:
+    return "running" if pid else "stopped"
+
+
+async def _kafka_ready(bootstrap: str, brokers: int) -> bool:
+    return (await kafka_brokers(bootstrap, timeout=3.0) or 0) >= brokers
+
+
+async def _postgres_ready(url: str) -> bool:
+    return await database_version(url) is not None
+
+
+async def _create_database(admin_url: str, name: str) -> None:
+    conn = await asyncpg.connect(admin_url)
+    try:
+        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            # Identifiers cannot be parameters; quote_ident makes the name safe.
+            quoted = await conn.fetchval("SELECT quote_ident($1)", name)
+            await conn.execute(f"CREATE DATABASE {quoted}")
+    except asyncpg.DuplicateDatabaseError:
+        pass  # another `up` created it between our check and our create
+    except (OSError, asyncpg.PostgresError) as exc:
+        raise ServerUnavailable(f"could not create database {name!r}: {exc}") from exc
+    finally:
+        await conn.close()

@@ -1,0 +1,67 @@
+"""Settings shared by every process; each service subclasses :class:`PlatformSettings`.
+
+All settings come from the environment with the ``SCADA_`` prefix. One object
+is built per process, in ``__main__`` or the app factory, never at import.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_KAFKA_BOOTSTRAP = "127.0.0.1:9092"
+DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5433/scada"
+
+
+def _default_home() -> Path:
+    return Path.home() / ".local" / "state" / "scada-pipeline"
+
+
+def _default_cache() -> Path:
+    return Path.home() / ".cache" / "scada-pipeline"
+
+
+class PlatformSettings(BaseSettings):
+    """Where Kafka and TimescaleDB are, and where local state lives.
+
+    ``kafka_bootstrap`` / ``database_url`` left unset mean "the embedded local
+    stack"; set, they name existing servers and the stack starts nothing for them.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="SCADA_", frozen=True, extra="ignore")
+
+    kafka_bootstrap: str | None = Field(
+        default=None, description="Existing Kafka bootstrap servers, host:port[,host:port]."
+    )
+    database_url: str | None = Field(
+        default=None, description="Existing TimescaleDB, as a postgresql:// URL."
+    )
+    home: Path = Field(
+        default_factory=_default_home, description="State directory (data, logs, pids)."
+    )
+    cache_dir: Path = Field(
+        default_factory=_default_cache, description="Download cache (jars, root filesystem)."
+    )
+    topic_replication_factor: int | None = Field(
+        default=None,
+        ge=1,
+        description="Override every topic's declared replication factor (e.g. 1 on a dev broker).",
+    )
+
+    @property
+    def kafka_is_external(self) -> bool:
+        return self.kafka_bootstrap is not None
+
+    @property
+    def database_is_external(self) -> bool:
+        return self.database_url is not None
+
+    @property
+    def effective_kafka_bootstrap(self) -> str:
+        return self.kafka_bootstrap or DEFAULT_KAFKA_BOOTSTRAP
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or DEFAULT_DATABASE_URL

@@ -1,0 +1,1 @@
+"""TimescaleDB: versioned migrations, the readings hypertable, edition detection."""

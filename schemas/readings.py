@@ -1,0 +1,57 @@
+"""Messages on the readings topics."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import AwareDatetime, Field, StringConstraints
+
+from schemas.base import Message
+
+Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
+"""Station ids and sensor names: letters, digits, ``_ . -``; 1 to 64 characters."""
+
+
+class Reading(Message):
+    """One station's sensor values at one instant; ``None`` means "sensor sent no value"."""
+
+    ts: AwareDatetime
+    values: dict[Identifier, float | None] = Field(max_length=256)
+
+
+class StationReadingsAccepted(Message):
+    """Readings of one station from one accepted ingest, as published to ``scada.readings.v1``.
+
+    Keyed by ``station_id`` so that one station's readings stay ordered in one
+    partition. One ingest of several stations produces one message per station
+    (split further when a station's share is large); ``chunk`` numbers them.
+    """
+
+    schema_version: Literal[1] = 1
+    ingest_id: UUID
+    org_id: Identifier
+    station_id: Identifier
+    chunk: int = Field(ge=0)
+    accepted_at: datetime
+    readings: list[Reading] = Field(min_length=1)
+
+
+class ReadingDeadLettered(Message):
+    """A record the stream processors could never store, on ``scada.readings.dlq.v1``.
+
+    ``payload`` is the original record value, verbatim (UTF-8, or base64 when
+    ``payload_encoding`` says so), so that it can be inspected and replayed.
+    """
+
+    schema_version: Literal[1] = 1
+    reason: str
+    source_topic: str
+    source_partition: int
+    source_offset: int
+    ingest_id: UUID | None = None
+    station_id: str | None = None
+    payload: str
+    payload_encoding: Literal["utf-8", "base64"] = "utf-8"
+    dead_lettered_at: datetime
