@@ -16,8 +16,8 @@ from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError, for_code
 
-from schemas.topics import Topic
 from scada.errors import ServerUnavailable
+from schemas.topics import Topic
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +103,10 @@ async def _reconcile_existing(
     elif partitions > topic.partitions:
         log.warning(
             "topic %s has %d partitions, more than the %d declared; leaving it (shrinking is "
-            "impossible)", topic.name, partitions, topic.partitions,
+            "impossible)",
+            topic.name,
+            partitions,
+            topic.partitions,
         )
 
     wanted = topic.config(replication_factor=rf)
@@ -114,7 +117,9 @@ async def _reconcile_existing(
     if drift:
         # AlterConfigs replaces the topic's whole dynamic config: the declaration is the truth.
         await admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, topic.name, wanted)])
-        changes.append(TopicChange(topic.name, "config", ", ".join(f"{k}={v}" for k, v in drift.items())))
+        changes.append(
+            TopicChange(topic.name, "config", ", ".join(f"{k}={v}" for k, v in drift.items()))
+        )
     return changes or [TopicChange(topic.name, "unchanged")]
 
 

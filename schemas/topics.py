@@ -111,4 +111,9 @@ HISTORICAL_EVENTS: Topic[Any] = Topic(
     description="Job lifecycle events: queued, progress, completed, failed, cancelled.",
 )
 
-ALL_TOPICS: tuple[Topic[Any], ...] = (READINGS, READINGS_DLQ, HISTORICAL_REQUESTS, HISTORICAL_EVENTS)
+ALL_TOPICS: tuple[Topic[Any], ...] = (
+    READINGS,
+    READINGS_DLQ,
+    HISTORICAL_REQUESTS,
+    HISTORICAL_EVENTS,
+)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -12,7 +13,9 @@ app = typer.Typer(help="The message contract, for analytics consumers.", no_args
 
 
 @app.command()
-def export(directory: Path = typer.Argument(..., help="Where to write the JSON Schemas.")) -> None:
+def export(
+    directory: Annotated[Path, typer.Argument(help="Where to write the JSON Schemas.")],
+) -> None:
     """Write one JSON Schema per topic (<topic>.schema.json)."""
     for path in export_json_schemas(directory):
         typer.echo(str(path))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+from typing import Annotated
 
 import typer
 
@@ -17,7 +18,9 @@ app = typer.Typer(help="Run the embedded local Kafka and TimescaleDB.", no_args_
 
 @app.command()
 def up(
-    brokers: int = typer.Option(1, min=1, max=3, help="Kafka brokers: 1, or 3 for a real cluster."),
+    brokers: Annotated[
+        int, typer.Option(min=1, max=3, help="Kafka brokers: 1, or 3 for a real cluster.")
+    ] = 1,
 ) -> None:
     """Install what is missing and start Kafka and TimescaleDB (idempotent)."""
     if brokers == 2:
@@ -36,7 +39,9 @@ def down() -> None:
 
 
 @app.command()
-def status(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
+def status(
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
     """Each component with its pid, address and health."""
     stack = LocalStack(PlatformSettings(), say=say)
     if as_json:
@@ -48,5 +53,9 @@ def status(as_json: bool = typer.Option(False, "--json", help="Machine-readable 
 
 def _print_status(stack: LocalStack) -> None:
     rows = asyncio.run(stack.status())
-    typer.echo(table(("component", "state", "pid", "address", "health"),
-                     [(r.name, r.state, r.pid, r.address, r.health) for r in rows]))
+    typer.echo(
+        table(
+            ("component", "state", "pid", "address", "health"),
+            [(r.name, r.state, r.pid, r.address, r.health) for r in rows],
+        )
+    )

@@ -43,10 +43,16 @@ def kafka_libs(cache: Path, say: Say) -> Path:
     started = time.monotonic()
     _run(
         [
-            "mvn", "-B", "-q", "-ntp", "-f", str(pom),
+            "mvn",
+            "-B",
+            "-q",
+            "-ntp",
+            "-f",
+            str(pom),
             f"-Dmaven.repo.local={cache / 'm2'}",
             f"-Dkafka.version={KAFKA_VERSION}",
-            "dependency:copy-dependencies", "-DincludeScope=runtime",
+            "dependency:copy-dependencies",
+            "-DincludeScope=runtime",
             f"-DoutputDirectory={partial / 'libs'}",
         ],
         what="Maven could not resolve the Kafka jars",
@@ -73,8 +79,12 @@ def timescaledb_rootfs(cache: Path, say: Say) -> Path:
     started = time.monotonic()
     _run(
         [
-            "debootstrap", "--variant=minbase", f"--include={','.join(TIMESCALEDB_PACKAGES)}",
-            DEBIAN_SUITE, str(partial), DEBIAN_MIRROR,
+            "debootstrap",
+            "--variant=minbase",
+            f"--include={','.join(TIMESCALEDB_PACKAGES)}",
+            DEBIAN_SUITE,
+            str(partial),
+            DEBIAN_MIRROR,
         ],
         what="debootstrap failed",
         say=say,

@@ -92,8 +92,13 @@ class KafkaNode:
         result = subprocess.run(
             [
                 *_java(libs),
-                "kafka.tools.StorageTool", "format", "--ignore-formatted",
-                "-t", cluster_id, "-c", str(config),
+                "kafka.tools.StorageTool",
+                "format",
+                "--ignore-formatted",
+                "-t",
+                cluster_id,
+                "-c",
+                str(config),
             ],
             capture_output=True,
             text=True,
@@ -112,7 +117,9 @@ class KafkaNode:
         return self.process.start(argv)
 
 
-def _java(libs: Path, *, xmx: str = "256m", xms: str = "64m", log4j: Path | None = None) -> list[str]:
+def _java(
+    libs: Path, *, xmx: str = "256m", xms: str = "64m", log4j: Path | None = None
+) -> list[str]:
     java = shutil.which("java")
     if java is None:
         raise StackError("a Java runtime (17+) is needed; run `make up` (it installs one)")

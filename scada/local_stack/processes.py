@@ -6,6 +6,7 @@ command line, so that a pid reused by an unrelated process is never signalled.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -59,25 +60,7 @@ class ManagedProcess:
 
     def stop(self, *, sig: signal.Signals = signal.SIGTERM, timeout: float = 30.0) -> bool:
         """Signal the process, wait for it to exit (SIGKILL after ``timeout``); True if it ran."""
-        pid = self.pid()
-        if pid is None:
-            self.pidfile.unlink(missing_ok=True)
-            return False
-        _signal(pid, sig)
-        if not self._exited(timeout):
-            _signal(pid, signal.SIGKILL)
-            if not self._exited(10.0):
-                raise StackError(f"{self.name} (pid {pid}) did not exit after SIGKILL")
-        self.pidfile.unlink(missing_ok=True)
-        return True
-
-    def _exited(self, timeout: float) -> bool:
-        deadline = time.monotonic() + timeout
-        while self.pid() is not None:
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(0.1)
-        return True
+        return bool(stop_all([self], sig=sig, timeout=timeout))
 
     def log_tail(self, lines: int = 20) -> str:
         try:
@@ -87,7 +70,38 @@ class ManagedProcess:
 
 
 def _signal(pid: int, sig: signal.Signals) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, sig)
-    except ProcessLookupError:
-        pass
+
+
+def stop_all(
+    processes: list[ManagedProcess], *, sig: signal.Signals = signal.SIGTERM, timeout: float = 30.0
+) -> list[str]:
+    """Signal all at once and wait; SIGKILL what outlives ``timeout``. Return the names stopped.
+
+    Signalling together matters for a KRaft quorum: brokers stopped one by one
+    lose their quorum midway and then wait out their shutdown timeout.
+    """
+    running = {p.name: (p, pid) for p in processes if (pid := p.pid()) is not None}
+    for process in processes:
+        if process.name not in running:
+            process.pidfile.unlink(missing_ok=True)
+    for _, pid in running.values():
+        _signal(pid, sig)
+    if not _all_exited(running, timeout):
+        for _, pid in running.values():
+            _signal(pid, signal.SIGKILL)
+        if not _all_exited(running, 10.0):
+            raise StackError(f"{', '.join(running)} did not exit after SIGKILL")
+    for process, _ in running.values():
+        process.pidfile.unlink(missing_ok=True)
+    return list(running)
+
+
+def _all_exited(running: dict[str, tuple[ManagedProcess, int]], timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while any(p.pid() is not None for p, _ in running.values()):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True

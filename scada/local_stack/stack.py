@@ -18,19 +18,20 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from schemas.topics import ALL_TOPICS
 from scada.errors import ServerUnavailable, StackError
 from scada.kafka_topics import ensure_topics
 from scada.local_stack import downloads
 from scada.local_stack.health import database_health, database_version, kafka_brokers, kafka_health
 from scada.local_stack.kafka import KafkaNode
-from scada.local_stack.processes import ManagedProcess
+from scada.local_stack.processes import ManagedProcess, stop_all
 from scada.local_stack.timescaledb import TimescaleServer
 from scada.settings import PlatformSettings
 from scada.storage.database import prepare_database
+from schemas.topics import ALL_TOPICS
 
 Say = Callable[[str], None]
 READY_TIMEOUT = 120.0
+KAFKA_STOP_TIMEOUT = 10.0
 
 
 @dataclass(frozen=True)
@@ -63,13 +64,22 @@ class LocalStack:
     def _nodes_of(self, n: int) -> list[KafkaNode]:
         return [KafkaNode(self.home, i, n) for i in range(1, n + 1)]
 
+    def kafka_bootstrap(self) -> str:
+        """Bootstrap servers: the configured ones, else every node of the running local cluster."""
+        if self.settings.kafka_is_external:
+            return self.settings.effective_kafka_bootstrap
+        return ",".join(node.address for node in self.kafka_nodes())
+
     def timescale(self) -> TimescaleServer:
         return TimescaleServer(self.home, self.settings.cache_dir / "timescaledb-trixie")
 
     # -- commands ---------------------------------------------------------------------------
 
     async def up(self, *, brokers: int = 1) -> list[str]:
-        """Start what is missing, wait for health, prepare topics and schema; return what started."""
+        """Start what is missing, wait until healthy, prepare topics and schema.
+
+        Returns the names of the components started now.
+        """
         started: list[str] = []
         with self._lock():
             if not self.settings.kafka_is_external:
@@ -87,32 +97,41 @@ class LocalStack:
         """Stop every process of ours; return the names stopped."""
         stopped = []
         with self._lock():
-            server = self.timescale()
             # SIGINT is PostgreSQL's fast shutdown: disconnect clients, checkpoint, exit.
-            if server.process.stop(sig=signal.SIGINT):
-                stopped.append(server.process.name)
+            stopped += stop_all([self.timescale().process], sig=signal.SIGINT)
             for n in (3, 1):
-                for node in reversed(self._nodes_of(n)):
-                    if node.process.stop():
-                        stopped.append(node.process.name)
+                # A whole quorum stopping at once cannot finish controlled shutdown; the
+                # remainder after KAFKA_STOP_TIMEOUT is a SIGKILL, which Kafka recovers from.
+                stopped += stop_all(
+                    [node.process for node in self._nodes_of(n)], timeout=KAFKA_STOP_TIMEOUT
+                )
         return stopped
 
     async def status(self) -> list[ComponentStatus]:
         rows = []
         if self.settings.kafka_is_external:
             bootstrap = self.settings.effective_kafka_bootstrap
-            rows.append(ComponentStatus("kafka", "external", None, bootstrap,
-                                        await kafka_health(bootstrap)))
+            rows.append(
+                ComponentStatus("kafka", "external", None, bootstrap, await kafka_health(bootstrap))
+            )
         else:
             for node in self.kafka_nodes():
                 pid = node.process.pid()
                 health = await kafka_health(node.address) if pid else "-"
-                rows.append(ComponentStatus(node.process.name, _state(pid), pid, node.address,
-                                            health))
+                rows.append(
+                    ComponentStatus(node.process.name, _state(pid), pid, node.address, health)
+                )
         url = self.settings.effective_database_url
         if self.settings.database_is_external:
-            rows.append(ComponentStatus("timescaledb", "external", None, "SCADA_DATABASE_URL",
-                                        await database_health(url)))
+            rows.append(
+                ComponentStatus(
+                    "timescaledb",
+                    "external",
+                    None,
+                    "SCADA_DATABASE_URL",
+                    await database_health(url),
+                )
+            )
         else:
             server = self.timescale()
             pid = server.process.pid()
@@ -137,10 +156,9 @@ class LocalStack:
                 node.prepare(libs)
                 pid = node.start(libs)
                 self.say(f"Kafka node {node.node_id}: started pid {pid} on {node.address}")
-        bootstrap = ",".join(node.address for node in nodes)
         await self._wait(
             f"Kafka ({brokers} broker{'s' if brokers > 1 else ''})",
-            lambda: _kafka_ready(bootstrap, brokers),
+            lambda: _kafka_ready([node.address for node in nodes]),
             [node.process for node in missing],
         )
         return [node.process.name for node in missing]
@@ -163,12 +181,15 @@ class LocalStack:
 
     async def _prepare(self) -> None:
         changes = await ensure_topics(
-            self.settings.effective_kafka_bootstrap,
+            self.kafka_bootstrap(),
             ALL_TOPICS,
             replication_override=self.settings.topic_replication_factor,
         )
         created = [c.topic for c in changes if c.action != "unchanged"]
-        self.say(f"topics: {len(ALL_TOPICS)} declared" + (f", changed {created}" if created else ", up to date"))
+        self.say(
+            f"topics: {len(ALL_TOPICS)} declared"
+            + (f", changed {created}" if created else ", up to date")
+        )
         features = await prepare_database(self.settings.effective_database_url)
         self.say(
             f"database: migrated; TimescaleDB {features.version} ({features.edition} edition), "
@@ -211,8 +232,10 @@ def _state(pid: int | None) -> str:
     return "running" if pid else "stopped"
 
 
-async def _kafka_ready(bootstrap: str, brokers: int) -> bool:
-    return (await kafka_brokers(bootstrap, timeout=3.0) or 0) >= brokers
+async def _kafka_ready(addresses: list[str]) -> bool:
+    """True when every broker answers on its own address and sees the whole cluster."""
+    counts = await asyncio.gather(*(kafka_brokers(a, timeout=3.0) for a in addresses))
+    return all((count or 0) >= len(addresses) for count in counts)
 
 
 async def _postgres_ready(url: str) -> bool:

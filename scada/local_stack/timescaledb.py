@@ -75,8 +75,17 @@ class TimescaleServer:
         self.data_dir.chmod(0o700)
         result = subprocess.run(
             self._in_rootfs(
-                [f"{BIN}/initdb", "-D", DATA_MOUNT, "-U", "postgres", "--auth=trust",
-                 "-E", "UTF8", "--locale=C.UTF-8"]
+                [
+                    f"{BIN}/initdb",
+                    "-D",
+                    DATA_MOUNT,
+                    "-U",
+                    "postgres",
+                    "--auth=trust",
+                    "-E",
+                    "UTF8",
+                    "--locale=C.UTF-8",
+                ]
             ),
             capture_output=True,
             text=True,

@@ -16,12 +16,12 @@ async def connect(url: str, *, timeout: float = 10.0) -> asyncpg.Connection:
         raise ServerUnavailable(f"TimescaleDB at {_redact(url)} did not answer: {exc}") from exc
 
 
-async def prepare_database(url: str, retention: Retention = Retention()) -> Features:
+async def prepare_database(url: str, retention: Retention | None = None) -> Features:
     """Apply pending migrations and switch on the edition's optional features."""
     conn = await connect(url)
     try:
         await migrate(conn)
-        return await enable_features(conn, retention)
+        return await enable_features(conn, retention or Retention())
     finally:
         await conn.close()
 

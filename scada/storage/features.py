@@ -78,7 +78,9 @@ async def enable_features(conn: asyncpg.Connection, retention: Retention = Reten
     await _record(conn, features, retention)
     log.info(
         "TimescaleDB %s edition %s: compression %s, retention policies %s",
-        edition, version, "on" if community else "unavailable",
+        edition,
+        version,
+        "on" if community else "unavailable",
         "on" if community else "unavailable",
     )
     return features

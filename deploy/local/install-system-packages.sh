@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the local stack and the test suite need, and only
+# those that are missing, so a second run costs nothing. Run as root (or via sudo).
+#   java        Kafka broker (Maven Central jars)      openjdk-17-jre-headless
+#   mvn         resolves Kafka's jars                   maven
+#   debootstrap TimescaleDB's trixie root filesystem    debootstrap
+#   unshare     private mount namespace for it          util-linux
+#   kcat, psql  what operators poke the stack with      kcat, postgresql-client
+#   venv        the project's virtualenv                python3-venv
+set -euo pipefail
+
+need=()
+command -v java >/dev/null        || need+=(openjdk-17-jre-headless)
+command -v mvn >/dev/null         || need+=(maven)
+command -v debootstrap >/dev/null || need+=(debootstrap)
+command -v unshare >/dev/null     || need+=(util-linux)
+command -v kcat >/dev/null        || need+=(kcat)
+command -v psql >/dev/null        || need+=(postgresql-client)
+command -v curl >/dev/null        || need+=(curl)
+python3 -c 'import ensurepip, venv' 2>/dev/null || need+=(python3-venv)
+
+if [ ${#need[@]} -eq 0 ]; then
+    exit 0
+fi
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+    sudo="sudo"
+fi
+echo "==> installing Debian packages: ${need[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null

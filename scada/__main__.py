@@ -1,0 +1,5 @@
+"""``python -m scada`` is the ``scada`` command."""
+
+from scada.cli import main
+
+main()

@@ -1,0 +1,14 @@
+"""Settings of the stream-processor process (``SCADA_`` environment variables)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from scada.settings import PlatformSettings
+
+
+class ProcessorSettings(PlatformSettings):
+    consumer_group: str = Field(default="scada.stream-processors.timescaledb")
+    batch_max_records: int = Field(default=20_000, ge=1, description="Readings per DB write.")
+    batch_max_wait_ms: int = Field(default=200, ge=1, description="Longest wait to fill a batch.")
+    metrics_port: int = Field(default=9101, description="Prometheus /metrics on 127.0.0.1.")

@@ -1,0 +1,121 @@
+"""Session fixtures: real Kafka and TimescaleDB, unique names per test, strict hygiene.
+
+- Warnings are errors (pyproject); a client left unclosed emits a
+  ResourceWarning when collected, and ``_no_leaks`` collects after each test
+  so it fails the test that leaked it.
+- An exception the event loop logged (a task that died unobserved) fails the test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import asyncpg
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from scada.storage.database import prepare_database
+from tests.backends import Backends, provide_backends
+
+
+@pytest.fixture(scope="session")
+def backends() -> Iterator[Backends]:
+    with provide_backends() as provided:
+        yield provided
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(backends: Backends) -> str:
+    return backends.kafka_bootstrap
+
+
+@pytest.fixture(scope="session")
+async def database_url(backends: Backends) -> str:
+    """The suite's migrated database (tests keep to their own station ids)."""
+    await prepare_database(backends.database_url)
+    return backends.database_url
+
+
+@pytest.fixture
+def unique() -> str:
+    """A short name unique to this test, for topics, groups, stations and schemas."""
+    return f"t{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+async def fresh_database(backends: Backends, unique: str) -> AsyncIterator[str]:
+    """An empty database of this test's own, dropped afterwards; yields its URL."""
+    base, _, _ = backends.database_url.rpartition("/")
+    admin = await asyncpg.connect(f"{base}/postgres")
+    try:
+        await admin.execute(f'CREATE DATABASE "{unique}"')
+        yield f"{base}/{unique}"
+        await admin.execute(f'DROP DATABASE "{unique}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[asyncpg.Connection]:
+    conn = await asyncpg.connect(database_url)
+    try:
+        yield conn
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+async def producer(kafka_bootstrap: str) -> AsyncIterator[AIOKafkaProducer]:
+    client = AIOKafkaProducer(
+        bootstrap_servers=kafka_bootstrap, enable_idempotence=True, acks="all"
+    )
+    await client.start()
+    try:
+        yield client
+    finally:
+        await client.stop()
+
+
+@pytest.fixture
+async def consumer_factory(kafka_bootstrap: str) -> AsyncIterator[Any]:
+    started: list[AIOKafkaConsumer] = []
+
+    async def make(*topics: str, group_id: str | None = None) -> AIOKafkaConsumer:
+        client = AIOKafkaConsumer(
+            *topics,
+            bootstrap_servers=kafka_bootstrap,
+            group_id=group_id,
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+        )
+        await client.start()
+        started.append(client)
+        return client
+
+    try:
+        yield make
+    finally:
+        for client in started:
+            await client.stop()
+
+
+@pytest.fixture(autouse=True)
+def _no_leaks() -> Iterator[None]:
+    yield
+    gc.collect()
+
+
+@pytest.fixture(autouse=True)
+async def _loop_errors_fail_the_test() -> AsyncIterator[None]:
+    loop = asyncio.get_running_loop()
+    errors: list[dict[str, Any]] = []
+    previous = loop.get_exception_handler()
+    loop.set_exception_handler(lambda _loop, context: errors.append(context))
+    yield
+    await asyncio.sleep(0)
+    loop.set_exception_handler(previous)
+    assert not errors, f"the event loop logged unhandled errors: {errors}"

@@ -1,0 +1,92 @@
+"""The embedded local stack: process management, idempotent ``up``, ``status``."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from scada.local_stack.kafka import KafkaNode
+from scada.local_stack.processes import ManagedProcess
+from tests.backends import Backends
+
+
+def _sleeper(tmp_path: Path, marker: str) -> ManagedProcess:
+    return ManagedProcess("sleeper", tmp_path / "sleeper.pid", tmp_path / "sleeper.log", marker)
+
+
+def test_a_started_process_is_found_by_pid_and_marker_and_stopped(tmp_path: Path) -> None:
+    process = _sleeper(tmp_path, "3600.5")
+    pid = process.start(["sleep", "3600.5"])
+    assert process.pid() == pid
+    # A pid file pointing at someone else's process (wrong marker) is not ours.
+    assert _sleeper(tmp_path, "another-marker").pid() is None
+    assert process.stop(timeout=5) is True
+    assert process.pid() is None
+    assert not process.pidfile.exists()
+    assert process.stop() is False
+
+
+def test_a_process_ignoring_sigterm_is_killed_after_the_timeout(tmp_path: Path) -> None:
+    process = _sleeper(tmp_path, "trap-sleeper")
+    process.start(["sh", "-c", "trap '' TERM; exec sleep 3600 # trap-sleeper"])
+    started = time.monotonic()
+    assert process.stop(sig=signal.SIGTERM, timeout=1.0)
+    assert time.monotonic() - started < 5
+    assert process.pid() is None
+
+
+def test_kafka_nodes_of_a_three_node_cluster_use_distinct_ports_and_dirs(tmp_path: Path) -> None:
+    nodes = [KafkaNode(tmp_path, i, 3) for i in (1, 2, 3)]
+    assert [n.port for n in nodes] == [9092, 9093, 9094]
+    assert len({n.directory for n in nodes}) == 3
+    assert (
+        len({n.process.pidfile for n in nodes} | {KafkaNode(tmp_path, 1, 1).process.pidfile}) == 4
+    )
+    props = nodes[1].properties()
+    assert "controller.quorum.voters=1@127.0.0.1:19092,2@127.0.0.1:19093,3@127.0.0.1:19094" in props
+    assert "offsets.topic.replication.factor=3" in props
+
+
+@pytest.fixture
+def local_only(backends: Backends) -> None:
+    if backends.kind != "local":
+        pytest.skip("exercises the embedded stack; the suite runs against other servers")
+
+
+def _scada(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "scada", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ},
+    )
+
+
+@pytest.mark.usefixtures("local_only")
+def test_second_up_starts_nothing_and_is_quick() -> None:
+    started = time.monotonic()
+    result = _scada("stack", "up")
+    elapsed = time.monotonic() - started
+    assert result.returncode == 0, result.stderr
+    assert "everything was already running" in result.stderr
+    assert elapsed < 15
+
+
+@pytest.mark.usefixtures("local_only")
+def test_status_reports_each_component_running_and_healthy() -> None:
+    result = _scada("stack", "status", "--json")
+    assert result.returncode == 0, result.stderr
+    rows = {row["name"]: row for row in json.loads(result.stdout)}
+    assert {"kafka-1", "timescaledb"} <= set(rows)
+    for row in rows.values():
+        assert row["state"] == "running"
+        assert row["pid"] > 0
+        assert row["health"].startswith("ok")
