@@ -8,6 +8,7 @@ declared (never fewer: that would move keys) and its declared configs
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -85,10 +86,36 @@ async def _reconcile(
             error = for_code(code)
             if code and error is not TopicAlreadyExistsError:  # a racing service created it
                 raise ServerUnavailable(f"could not create topic {name}: {error.__name__} {rest}")
+        await _wait_until_visible(admin, [t.name for t in to_create])
     for change in changes:
         if change.action != "unchanged":
             log.info("topic %s %s %s", change.topic, change.action, change.detail)
     return changes
+
+
+async def _wait_until_visible(
+    admin: AIOKafkaAdminClient, names: list[str], timeout: float = 15.0
+) -> None:
+    """Wait until the broker's metadata shows ``names`` with a leader for every partition.
+
+    The controller acknowledges a creation before every broker's metadata cache
+    has it; a producer or a second reconcile right after would not see the topic.
+    """
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        described = await admin.describe_topics(names)
+        ready = {
+            t["topic"]
+            for t in described
+            if t["error_code"] == 0
+            and t["partitions"]
+            and all(p["leader"] >= 0 for p in t["partitions"])
+        }
+        if ready >= set(names):
+            return
+        if asyncio.get_running_loop().time() > deadline:
+            raise ServerUnavailable(f"topics {sorted(set(names) - ready)} did not appear in time")
+        await asyncio.sleep(0.1)
 
 
 async def _reconcile_existing(
