@@ -4,7 +4,7 @@
 
 PYTHON ?= python3
 VENV   ?= .venv
-CACHE  ?= $(HOME)/.cache/scada-pipeline
+CACHE  ?= $(or $(SCADA_CACHE_DIR),$(HOME)/.cache/scada-pipeline)
 BIN    := $(VENV)/bin
 export PIP_CACHE_DIR ?= $(CACHE)/pip
 export PIP_DISABLE_PIP_VERSION_CHECK = 1

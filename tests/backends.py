@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -31,7 +31,7 @@ class Backends:
 
 
 @contextmanager
-def provide_backends() -> Iterator[Backends]:
+def provide_backends(say: Callable[[str], None]) -> Iterator[Backends]:
     settings = PlatformSettings()
     if settings.kafka_is_external and settings.database_is_external:
         yield Backends(
@@ -41,13 +41,13 @@ def provide_backends() -> Iterator[Backends]:
         with _docker_backends() as backends:
             yield backends
     else:
-        with _local_backends(settings) as backends:
+        with _local_backends(settings, say) as backends:
             yield backends
 
 
 @contextmanager
-def _local_backends(settings: PlatformSettings) -> Iterator[Backends]:
-    stack = LocalStack(settings, say=lambda line: print(f"[stack] {line}", flush=True))
+def _local_backends(settings: PlatformSettings, say: Callable[[str], None]) -> Iterator[Backends]:
+    stack = LocalStack(settings, say=say)
     started = asyncio.run(stack.up(brokers=1))
     try:
         yield Backends(

@@ -23,8 +23,15 @@ from tests.backends import Backends, provide_backends
 
 
 @pytest.fixture(scope="session")
-def backends() -> Iterator[Backends]:
-    with provide_backends() as provided:
+def backends(pytestconfig: pytest.Config) -> Iterator[Backends]:
+    capture = pytestconfig.pluginmanager.getplugin("capturemanager")
+
+    def say(line: str) -> None:
+        # Starting the stack can take minutes on a fresh machine: show progress live.
+        with capture.global_and_fixture_disabled():
+            print(f"[stack] {line}", flush=True)
+
+    with provide_backends(say) as provided:
         yield provided
 
 
