@@ -11,6 +11,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from schemas.topics import TopicSet
+
 DEFAULT_KAFKA_BOOTSTRAP = "127.0.0.1:9092"
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5433/scada"
 
@@ -44,11 +46,20 @@ class PlatformSettings(BaseSettings):
     cache_dir: Path = Field(
         default_factory=_default_cache, description="Download cache (jars, root filesystem)."
     )
+    topic_namespace: str = Field(
+        default="",
+        pattern=r"^[A-Za-z0-9_.-]*$",
+        description="Prefix for every topic name (several environments on one cluster).",
+    )
     topic_replication_factor: int | None = Field(
         default=None,
         ge=1,
         description="Override every topic's declared replication factor (e.g. 1 on a dev broker).",
     )
+
+    @property
+    def topics(self) -> TopicSet:
+        return TopicSet.for_namespace(self.topic_namespace)
 
     @property
     def kafka_is_external(self) -> bool:

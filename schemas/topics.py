@@ -7,7 +7,7 @@ and how it is created (partitions, replication, retention, cleanup policy).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypeVar
 
 from pydantic import TypeAdapter
@@ -117,3 +117,32 @@ ALL_TOPICS: tuple[Topic[Any], ...] = (
     HISTORICAL_REQUESTS,
     HISTORICAL_EVENTS,
 )
+
+
+@dataclass(frozen=True)
+class TopicSet:
+    """The pipeline's topics as one deployment names them.
+
+    A non-empty ``namespace`` prefixes every name (``test-1f2e.scada.readings.v1``),
+    so that several environments, or tests, share one cluster without meeting.
+    """
+
+    readings: Topic[StationReadingsAccepted]
+    readings_dlq: Topic[ReadingDeadLettered]
+    historical_requests: Topic[RunHistoricalQuery]
+    historical_events: Topic[Any]
+
+    @classmethod
+    def for_namespace(cls, namespace: str = "") -> TopicSet:
+        def named(topic: Topic[T]) -> Topic[T]:
+            return replace(topic, name=f"{namespace}.{topic.name}") if namespace else topic
+
+        return cls(
+            readings=named(READINGS),
+            readings_dlq=named(READINGS_DLQ),
+            historical_requests=named(HISTORICAL_REQUESTS),
+            historical_events=named(HISTORICAL_EVENTS),
+        )
+
+    def all(self) -> tuple[Topic[Any], ...]:
+        return (self.readings, self.readings_dlq, self.historical_requests, self.historical_events)

@@ -6,7 +6,7 @@ import logging
 
 import typer
 
-from scada.cli import schemas_cmd, stack_cmd
+from scada.cli import schemas_cmd, stack_cmd, tokens_cmd
 from scada.errors import ScadaError
 
 app = typer.Typer(
@@ -18,6 +18,7 @@ app = typer.Typer(
 )
 app.add_typer(stack_cmd.app, name="stack")
 app.add_typer(schemas_cmd.app, name="schemas")
+app.add_typer(tokens_cmd.app, name="tokens")
 
 
 def main() -> None:

@@ -27,7 +27,6 @@ from scada.local_stack.processes import ManagedProcess, stop_all
 from scada.local_stack.timescaledb import TimescaleServer
 from scada.settings import PlatformSettings
 from scada.storage.database import prepare_database
-from schemas.topics import ALL_TOPICS
 
 Say = Callable[[str], None]
 READY_TIMEOUT = 120.0
@@ -180,14 +179,15 @@ class LocalStack:
         return started
 
     async def _prepare(self) -> None:
+        topics = self.settings.topics.all()
         changes = await ensure_topics(
             self.kafka_bootstrap(),
-            ALL_TOPICS,
+            topics,
             replication_override=self.settings.topic_replication_factor,
         )
         created = [c.topic for c in changes if c.action != "unchanged"]
         self.say(
-            f"topics: {len(ALL_TOPICS)} declared"
+            f"topics: {len(topics)} declared"
             + (f", changed {created}" if created else ", up to date")
         )
         features = await prepare_database(self.settings.effective_database_url)

@@ -1,0 +1,133 @@
+"""The gateway application: routes, the one error-to-HTTP mapping, and the lifespan."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+from prometheus_client import make_asgi_app
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Mount, Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ingest_gateway import metrics, routes
+from ingest_gateway.errors import GatewayError
+from ingest_gateway.idempotency import IdempotencyKeys
+from ingest_gateway.publisher import ReadingsPublisher
+from ingest_gateway.rate_limit import ReadingsRateLimiter
+from ingest_gateway.settings import GatewaySettings
+from ingest_gateway.state import GatewayState
+from ingest_gateway.tokens import TokenStore
+from ingest_gateway.validation import Limits
+from scada.kafka_clients import durable_producer
+from scada.kafka_topics import ensure_topics
+from scada.storage.database import prepare_database
+
+LEGACY_PATH = "/api/aws/receiver"
+INGEST_ROUTES = {"/v1/readings": "readings", LEGACY_PATH: "legacy_receiver"}
+
+
+def create_app(settings: GatewaySettings) -> Starlette:
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        topics = settings.topics
+        await ensure_topics(
+            settings.effective_kafka_bootstrap,
+            topics.all(),
+            replication_override=settings.topic_replication_factor,
+        )
+        await prepare_database(settings.effective_database_url)
+        pool = await asyncpg.create_pool(settings.effective_database_url, min_size=2, max_size=10)
+        producer = durable_producer(settings.effective_kafka_bootstrap, client_id="ingest-gateway")
+        try:
+            await producer.start()
+            limits = Limits(
+                max_body_bytes=settings.max_body_bytes,
+                max_readings=settings.max_readings_per_request,
+                max_sensors=settings.max_sensors_per_reading,
+            )
+            app.state.gateway = GatewayState(
+                pool=pool,
+                topics=topics,
+                tokens=TokenStore(pool, ttl=settings.token_cache_seconds),
+                keys=IdempotencyKeys(pool),
+                limiter=ReadingsRateLimiter(
+                    settings.rate_limit_readings_per_second,
+                    burst=max(settings.rate_limit_readings_per_second, limits.max_readings),
+                ),
+                publisher=ReadingsPublisher(
+                    producer,
+                    topics.readings,
+                    timeout=settings.produce_timeout_seconds,
+                    chunk_size=settings.message_chunk_readings,
+                ),
+                limits=limits,
+            )
+            yield
+        finally:
+            await producer.stop()
+            await pool.close()
+
+    return Starlette(
+        routes=[
+            Route("/v1/readings", routes.post_readings, methods=["POST"]),
+            Route(LEGACY_PATH, routes.post_legacy_receiver, methods=["POST"]),
+            Route("/v1/ingests/{ingest_id}", routes.get_ingest, name="ingest_status"),
+            Route("/openapi.json", routes.openapi),
+            Route("/healthz", routes.healthz),
+            Mount("/metrics", make_asgi_app()),
+        ],
+        exception_handlers={GatewayError: gateway_error},
+        middleware=[Middleware(RequestMetrics)],
+        lifespan=lifespan,
+    )
+
+
+async def gateway_error(request: Request, exc: Exception) -> Response:
+    """The one place where an error becomes an HTTP response."""
+    assert isinstance(exc, GatewayError)
+    legacy = request.url.path == LEGACY_PATH
+    body: dict[str, Any] = {"error": exc.code, "message": exc.message}
+    if exc.errors:
+        body["errors"] = exc.errors
+    if legacy:
+        body = {"status": "error", **body}
+    headers = {}
+    if exc.retry_after is not None:
+        headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
+    metrics.REQUESTS_REJECTED.labels(reason=exc.code).inc()
+    return routes.ORJSONResponse(body, exc.http_status, headers=headers)
+
+
+class RequestMetrics:
+    """Counts and times ingest requests by route and status (pure ASGI: no body buffering)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        route = INGEST_ROUTES.get(scope.get("path", "")) if scope["type"] == "http" else None
+        if route is None:
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_and_note(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note)
+        finally:
+            metrics.REQUESTS.labels(route=route, status=str(status)).inc()
+            metrics.REQUEST_SECONDS.labels(route=route).observe(time.perf_counter() - started)

@@ -1,0 +1,25 @@
+"""What the gateway's handlers share, built by the app's lifespan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import asyncpg
+
+from ingest_gateway.idempotency import IdempotencyKeys
+from ingest_gateway.publisher import ReadingsPublisher
+from ingest_gateway.rate_limit import ReadingsRateLimiter
+from ingest_gateway.tokens import TokenStore
+from ingest_gateway.validation import Limits
+from schemas.topics import TopicSet
+
+
+@dataclass(frozen=True)
+class GatewayState:
+    pool: asyncpg.Pool
+    topics: TopicSet
+    tokens: TokenStore
+    keys: IdempotencyKeys
+    limiter: ReadingsRateLimiter
+    publisher: ReadingsPublisher
+    limits: Limits

@@ -1,0 +1,142 @@
+"""Turning a request body into validated readings, or a list of everything wrong with it."""
+
+from __future__ import annotations
+
+import json
+import zlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, Strict, ValidationError
+
+from ingest_gateway.errors import InvalidReadings, PayloadTooLarge, UnsupportedMediaType
+from schemas.readings import Identifier
+
+MAX_FUTURE = timedelta(minutes=5)
+MAX_LISTED_ERRORS = 1000
+
+
+class ReadingIn(BaseModel):
+    """One reading as a station sends it."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
+
+    station_id: Identifier
+    ts: AwareDatetime
+    values: dict[Identifier, Annotated[float, Strict()] | None]
+
+
+class ReadingsRequest(BaseModel):
+    """The body of ``POST /v1/readings`` (and of the legacy ``/api/aws/receiver``)."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
+
+    readings: list[ReadingIn] = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_body_bytes: int
+    max_readings: int
+    max_sensors: int
+
+
+def decode_body(body: bytes, content_type: str, content_encoding: str, limits: Limits) -> bytes:
+    """Check the media type and inflate gzip, bounded by ``max_body_bytes``."""
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    if media_type != "application/json":
+        raise UnsupportedMediaType(
+            f"Content-Type must be application/json, not {media_type or 'missing'!r}"
+        )
+    encoding = content_encoding.strip().lower()
+    if encoding in ("", "identity"):
+        return body
+    if encoding != "gzip":
+        raise UnsupportedMediaType(f"Content-Encoding {encoding!r} is not supported; use gzip")
+    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    try:
+        inflated = inflater.decompress(body, limits.max_body_bytes + 1)
+    except zlib.error as exc:
+        raise InvalidReadings(f"the gzip body is corrupt: {exc}") from exc
+    if len(inflated) > limits.max_body_bytes or inflater.unconsumed_tail:
+        raise PayloadTooLarge(f"the inflated body exceeds {limits.max_body_bytes} bytes")
+    return inflated
+
+
+def parse_readings(body: bytes, limits: Limits, now: datetime) -> list[ReadingIn]:
+    """Validate every reading; raise :class:`InvalidReadings` listing each bad one."""
+    try:
+        request = ReadingsRequest.model_validate_json(body)
+    except ValidationError as exc:
+        _raise_if_too_many(body, limits)
+        message, errors = _describe(exc.errors(include_url=False))
+        raise InvalidReadings(message, errors=errors) from None
+    readings = request.readings
+    if len(readings) > limits.max_readings:
+        raise PayloadTooLarge(
+            f"{len(readings)} readings in one request; the limit is {limits.max_readings}"
+        )
+    latest = now + MAX_FUTURE
+    errors = []
+    for index, reading in enumerate(readings):
+        if reading.ts > latest:
+            errors.append(_error(index, "ts", "is more than 5 minutes in the future"))
+        if len(reading.values) > limits.max_sensors:
+            errors.append(
+                _error(
+                    index,
+                    "values",
+                    f"has {len(reading.values)} sensors; the limit is {limits.max_sensors}",
+                )
+            )
+    if errors:
+        raise InvalidReadings(_summary(errors), errors=errors[:MAX_LISTED_ERRORS])
+    return readings
+
+
+def _raise_if_too_many(body: bytes, limits: Limits) -> None:
+    """Over the count limit is a 413 even when some readings are bad too (error path only)."""
+    try:
+        count = len(json.loads(body)["readings"])
+    except (ValueError, KeyError, TypeError):
+        return
+    if count > limits.max_readings:
+        raise PayloadTooLarge(
+            f"{count} readings in one request; the limit is {limits.max_readings}"
+        ) from None
+
+
+def _describe(raw: list[Any]) -> tuple[str, list[dict[str, Any]]]:
+    errors = []
+    for error in raw:
+        loc = error["loc"]
+        if len(loc) >= 2 and loc[0] == "readings" and isinstance(loc[1], int):
+            field = ".".join(str(part) for part in loc[2:]) or "reading"
+            errors.append(_error(loc[1], field, _reason(error)))
+        else:
+            field = ".".join(str(part) for part in loc) or "body"
+            errors.append(_error(None, field, _reason(error)))
+    return _summary(errors), errors[:MAX_LISTED_ERRORS]
+
+
+def _reason(error: dict[str, Any]) -> str:
+    kind = error["type"]
+    if kind == "timezone_aware":
+        return "must be an RFC 3339 timestamp with an offset (e.g. 2026-11-23T08:00:00+07:00)"
+    if kind == "string_pattern_mismatch":
+        return "must be 1 to 64 characters of letters, digits, '_', '.' or '-'"
+    if kind == "json_invalid":
+        return f"is not valid JSON: {error.get('ctx', {}).get('error', '')}".rstrip(": ")
+    return str(error["msg"]).replace("Input should be", "must be").replace("Input", "value")
+
+
+def _error(index: int | None, field: str, reason: str) -> dict[str, Any]:
+    return {"index": index, "field": field, "reason": reason}
+
+
+def _summary(errors: list[dict[str, Any]]) -> str:
+    bad = {e["index"] for e in errors if e["index"] is not None}
+    if not bad:
+        return f"the request body is invalid: {errors[0]['field']} {errors[0]['reason']}"
+    return f"{len(bad)} reading{'s' if len(bad) > 1 else ''} invalid; nothing was published"
