@@ -9,6 +9,8 @@ from scada.settings import PlatformSettings
 
 class ProcessorSettings(PlatformSettings):
     consumer_group: str = Field(default="scada.stream-processors.timescaledb")
-    batch_max_records: int = Field(default=20_000, ge=1, description="Readings per DB write.")
+    batch_max_readings: int = Field(default=20_000, ge=1, description="Readings per DB write.")
     batch_max_wait_ms: int = Field(default=200, ge=1, description="Longest wait to fill a batch.")
-    metrics_port: int = Field(default=9101, description="Prometheus /metrics on 127.0.0.1.")
+    metrics_host: str = Field(default="127.0.0.1")
+    metrics_port: int = Field(default=9101, description="Prometheus /metrics; 0 turns it off.")
+    db_pool_size: int = Field(default=4, ge=1)

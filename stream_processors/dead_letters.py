@@ -1,0 +1,104 @@
+"""Sending records that can never be stored to the dead-letter topic, with the reason."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+import orjson
+from aiokafka import AIOKafkaProducer
+from aiokafka.structs import ConsumerRecord
+
+from schemas.readings import ReadingDeadLettered, StationReadingsAccepted
+from schemas.topics import Topic
+from stream_processors import metrics
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """What identifying fields a broken message still has."""
+
+    ingest_id: UUID | None = None
+    station_id: str | None = None
+    chunk: int | None = None
+    readings: int = 0
+
+
+def dead_letter_for(
+    record: ConsumerRecord[bytes, bytes], reason: str
+) -> tuple[ReadingDeadLettered, Envelope]:
+    """The DLQ entry for a record that does not decode, and what we could read of it."""
+    payload = record.value or b""
+    try:
+        text, encoding = payload.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        text, encoding = base64.b64encode(payload).decode(), "base64"
+    envelope = _loose_envelope(payload)
+    letter = ReadingDeadLettered(
+        reason=reason,
+        source_topic=record.topic,
+        source_partition=record.partition,
+        source_offset=record.offset,
+        ingest_id=envelope.ingest_id,
+        station_id=envelope.station_id or (record.key or b"").decode(errors="replace"),
+        payload=text,
+        payload_encoding=encoding,
+        dead_lettered_at=datetime.now(UTC),
+    )
+    return letter, envelope
+
+
+def dead_letter_for_message(
+    message: StationReadingsAccepted, source_topic: str, reason: str
+) -> ReadingDeadLettered:
+    """The DLQ entry for a decoded message the database refused."""
+    return ReadingDeadLettered(
+        reason=reason,
+        source_topic=source_topic,
+        source_partition=-1,
+        source_offset=-1,
+        ingest_id=message.ingest_id,
+        station_id=message.station_id,
+        payload=message.model_dump_json(),
+        dead_lettered_at=datetime.now(UTC),
+    )
+
+
+def _loose_envelope(payload: bytes) -> Envelope:
+    try:
+        value: Any = orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        return Envelope()
+    if not isinstance(value, dict):
+        return Envelope()
+    ingest_id = None
+    with contextlib.suppress(ValueError):
+        ingest_id = UUID(str(value.get("ingest_id")))
+    station = value.get("station_id")
+    chunk = value.get("chunk")
+    readings = value.get("readings")
+    return Envelope(
+        ingest_id=ingest_id,
+        station_id=station[:200] if isinstance(station, str) else None,
+        chunk=chunk if isinstance(chunk, int) and not isinstance(chunk, bool) else None,
+        readings=len(readings) if isinstance(readings, list) else 0,
+    )
+
+
+async def send_dead_letters(
+    producer: AIOKafkaProducer,
+    topic: Topic[ReadingDeadLettered],
+    letters: list[tuple[ReadingDeadLettered, str]],
+) -> None:
+    """Publish ``(letter, reason_code)`` pairs and wait for every acknowledgement."""
+    futures = []
+    for letter, code in letters:
+        key = (letter.station_id or "").encode()
+        futures.append(await producer.send(topic.name, topic.serialize(letter), key=key))
+        metrics.DEAD_LETTERED.labels(reason=code).inc()
+    for future in futures:
+        await future

@@ -1,0 +1,266 @@
+"""The TimescaleDB sink: a Kafka consumer group that stores readings at least once, idempotently.
+
+The checkpoint order, per batch (quix-streams' order, written down):
+
+1. decode; records that can never be stored go to the dead-letter topic,
+   and we wait for its acknowledgement;
+2. write the batch to TimescaleDB and commit the transaction (retrying with
+   backoff while the database is unavailable: nothing is dead-lettered for that);
+3. commit the Kafka offsets.
+
+A crash between 2 and 3 redelivers the batch, and the write is idempotent,
+so every acknowledged reading ends up in the database exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeAlias
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import CommitFailedError, KafkaError
+from aiokafka.structs import ConsumerRecord
+from pydantic import ValidationError
+
+from schemas.readings import StationReadingsAccepted
+from schemas.topics import TopicSet
+from stream_processors import metrics
+from stream_processors.dead_letters import (
+    dead_letter_for,
+    dead_letter_for_message,
+    send_dead_letters,
+)
+from stream_processors.writer import MessageOutcome, WriteResult, write_batch
+
+log = logging.getLogger(__name__)
+
+Record: TypeAlias = "ConsumerRecord[bytes, bytes]"
+
+# Errors that say "the database is not there right now", as opposed to "this data is bad".
+UNAVAILABLE = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+)
+
+
+@dataclass
+class SinkConfig:
+    group_id: str
+    batch_max_readings: int = 20_000
+    batch_max_wait_ms: int = 200
+    max_backoff_seconds: float = 5.0
+
+
+@dataclass
+class Batch:
+    records: list[Record] = field(default_factory=list)
+    readings: int = 0
+
+
+class Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Notes revocations so the loop drops (and later re-reads) a batch it can no longer commit."""
+
+    def __init__(self) -> None:
+        self.generation = 0
+
+    async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        self.generation += 1
+
+    async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        log.info("assigned %d partitions", len(assigned))
+
+
+class TimescaleSink:
+    def __init__(
+        self,
+        consumer: AIOKafkaConsumer,
+        producer: AIOKafkaProducer,
+        pool: asyncpg.Pool,
+        topics: TopicSet,
+        config: SinkConfig,
+    ) -> None:
+        self.consumer = consumer
+        self.producer = producer
+        self.pool = pool
+        self.topics = topics
+        self.config = config
+        self.rebalance = Rebalance()
+        self._last_ts: dict[TopicPartition, float] = {}
+
+    def subscribe(self) -> None:
+        self.consumer.subscribe([self.topics.readings.name], listener=self.rebalance)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            batch = await self._collect(stop)
+            if batch.records:
+                await self.process(batch)
+            await self._update_lag()
+
+    async def _collect(self, stop: asyncio.Event) -> Batch:
+        """Records until ``batch_max_readings`` or ``batch_max_wait_ms`` after the first one."""
+        batch = Batch()
+        deadline: float | None = None
+        while not stop.is_set():
+            if deadline is None:
+                timeout_ms = 500
+            else:
+                timeout_ms = int((deadline - time.monotonic()) * 1000)
+                if timeout_ms <= 0:
+                    break
+            fetched = await self.consumer.getmany(timeout_ms=timeout_ms, max_records=200)
+            for records in fetched.values():
+                for record in records:
+                    batch.records.append(record)
+                    batch.readings += _reading_count_hint(record)
+            if batch.records and deadline is None:
+                deadline = time.monotonic() + self.config.batch_max_wait_ms / 1000
+            if batch.readings >= self.config.batch_max_readings:
+                break
+        return batch
+
+    async def process(self, batch: Batch) -> None:
+        generation = self.rebalance.generation
+        messages, letters = _decode(batch.records)
+        if letters:
+            await send_dead_letters(
+                self.producer,
+                self.topics.readings_dlq,
+                [(letter, code) for letter, code, _ in letters],
+            )
+        outcomes = [outcome for _, _, outcome in letters if outcome is not None]
+        result = await self._store(messages, outcomes)
+        metrics.BATCH_READINGS.observe(result.readings_in_batch)
+        metrics.READINGS_STORED.inc(result.rows_inserted)
+        metrics.READINGS_DUPLICATE.inc(
+            max(0, result.readings_in_batch - result.rows_inserted - result.rows_merged)
+        )
+        await self._commit(batch.records, generation)
+
+    async def _store(
+        self, messages: list[StationReadingsAccepted], dead: list[MessageOutcome]
+    ) -> WriteResult:
+        """Write, retrying while the database is away; isolate messages it refuses as data.
+
+        A refusal that is about the data (not availability) splits the batch in
+        halves until the offending message is alone; that one is dead-lettered
+        and the rest is stored.
+        """
+        try:
+            return await retry_while_unavailable(  # type: ignore[no-any-return]
+                lambda: self._write(messages, dead), self.config.max_backoff_seconds
+            )
+        except asyncpg.PostgresError as exc:
+            if len(messages) <= 1:
+                if not messages:
+                    raise
+                (message,) = messages
+                letter = dead_letter_for_message(
+                    message, self.topics.readings.name, f"database refused it: {exc}"
+                )
+                await send_dead_letters(
+                    self.producer, self.topics.readings_dlq, [(letter, "database_refused")]
+                )
+                refused = MessageOutcome(
+                    message.ingest_id, message.station_id, message.chunk, 0, len(message.readings)
+                )
+                return await self._store([], [*dead, refused])
+            half = len(messages) // 2
+            first = await self._store(messages[:half], dead)
+            second = await self._store(messages[half:], [])
+            return first + second
+
+    async def _write(
+        self, messages: list[StationReadingsAccepted], dead: list[MessageOutcome]
+    ) -> WriteResult:
+        started = time.perf_counter()
+        async with self.pool.acquire() as conn:
+            result = await write_batch(conn, messages, dead)
+        metrics.DB_WRITE_SECONDS.observe(time.perf_counter() - started)
+        return result
+
+    async def _commit(self, records: list[Record], generation: int) -> None:
+        offsets: dict[TopicPartition, int] = {}
+        for record in records:
+            tp = TopicPartition(record.topic, record.partition)
+            offsets[tp] = max(offsets.get(tp, 0), record.offset + 1)
+            self._last_ts[tp] = record.timestamp / 1000
+        if generation != self.rebalance.generation:
+            # Partitions moved while we wrote: the new owner re-reads; our write was idempotent.
+            metrics.COMMITS.labels(outcome="skipped_rebalance").inc()
+            return
+        try:
+            await self.consumer.commit(offsets)
+            metrics.COMMITS.labels(outcome="ok").inc()
+        except CommitFailedError:
+            metrics.COMMITS.labels(outcome="rebalanced").inc()
+            log.warning("offset commit failed after a rebalance; the batch will be re-read")
+
+    async def _update_lag(self) -> None:
+        group = self.config.group_id
+        now = time.time()
+        for tp in self.consumer.assignment():
+            highwater = self.consumer.highwater(tp)
+            if highwater is None:
+                continue
+            try:
+                position = await self.consumer.position(tp)
+            except KafkaError:
+                continue
+            lag = max(0, highwater - position)
+            labels = (group, tp.topic, str(tp.partition))
+            metrics.LAG_MESSAGES.labels(*labels).set(lag)
+            seconds = now - self._last_ts[tp] if lag and tp in self._last_ts else 0.0
+            metrics.LAG_SECONDS.labels(*labels).set(max(0.0, seconds))
+
+
+async def retry_while_unavailable(
+    operation: Callable[[], Awaitable[Any]], max_backoff: float
+) -> Any:
+    """Run ``operation`` until it does not fail for unavailability, backing off exponentially."""
+    delay = 0.1
+    while True:
+        try:
+            return await operation()
+        except UNAVAILABLE as exc:
+            metrics.DB_RETRIES.inc()
+            log.warning("database unavailable (%s); retrying in %.1f s", exc, delay)
+            await asyncio.sleep(delay)
+            delay = min(max_backoff, delay * 2)
+
+
+def _decode(
+    records: list[Record],
+) -> tuple[list[StationReadingsAccepted], list[tuple[Any, str, MessageOutcome | None]]]:
+    messages = []
+    letters = []
+    for record in records:
+        try:
+            messages.append(StationReadingsAccepted.model_validate_json(record.value or b""))
+        except ValidationError as exc:
+            first = exc.errors(include_url=False)[0]
+            where = ".".join(str(p) for p in first["loc"])
+            letter, envelope = dead_letter_for(record, f"invalid message: {where}: {first['msg']}")
+            outcome = None
+            if envelope.ingest_id and envelope.station_id and envelope.chunk is not None:
+                outcome = MessageOutcome(
+                    envelope.ingest_id, envelope.station_id, envelope.chunk, 0, envelope.readings
+                )
+            letters.append((letter, "invalid_message", outcome))
+    return messages, letters
+
+
+def _reading_count_hint(record: Record) -> int:
+    """About how many readings a record holds, without decoding it (for batch sizing)."""
+    return max(1, len(record.value or b"") // 100)

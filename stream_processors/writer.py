@@ -1,0 +1,180 @@
+"""Writing decoded readings messages to TimescaleDB in one transaction.
+
+Per batch, on one connection:
+
+1. COPY the readings into a session-temporary staging table;
+2. one statement inserts new (station, ts) rows, merges sensors that an
+   existing row lacks (first write wins per sensor), and adds exactly the
+   newly stored values to the 1-minute and 1-hour rollups;
+3. one row per message in ``ingest.persisted_messages`` (its primary key makes
+   a redelivered message count once).
+
+Everything is idempotent: a batch written twice (a crash after the database
+commit, before the Kafka commit) changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+import orjson
+from asyncpg.pool import PoolConnectionProxy
+
+from schemas.readings import StationReadingsAccepted
+
+Connection = asyncpg.Connection | PoolConnectionProxy
+
+STAGE = "sink_stage"
+
+_CREATE_STAGE = f"""
+CREATE TEMP TABLE IF NOT EXISTS {STAGE} (
+    station_id text        NOT NULL,
+    ts         timestamptz NOT NULL,
+    "values"   jsonb       NOT NULL,
+    ingest_id  uuid
+) ON COMMIT DELETE ROWS
+"""
+
+_ROLLUP = """
+INSERT INTO telemetry.{table} AS r (station_id, sensor, bucket, min, max, sum, count)
+SELECT station_id, sensor, time_bucket('{width}', ts), min(value), max(value), sum(value), count(*)
+FROM vals GROUP BY 1, 2, 3
+ON CONFLICT (station_id, sensor, bucket) DO UPDATE SET
+    min = least(r.min, EXCLUDED.min),
+    max = greatest(r.max, EXCLUDED.max),
+    sum = r.sum + EXCLUDED.sum,
+    count = r.count + EXCLUDED.count
+RETURNING 1
+"""
+
+_STORE = f"""
+WITH ins AS (
+    INSERT INTO telemetry.station_readings (station_id, ts, "values", ingest_id)
+    SELECT station_id, ts, "values", ingest_id FROM {STAGE}
+    ON CONFLICT (station_id, ts) DO NOTHING
+    RETURNING station_id, ts, "values"
+), added AS (
+    -- rows that existed before this statement and gain sensors they lacked
+    SELECT s.station_id, s.ts, s."values" - ARRAY(SELECT jsonb_object_keys(r."values")) AS new
+    FROM {STAGE} s
+    JOIN telemetry.station_readings r ON r.station_id = s.station_id AND r.ts = s.ts
+    WHERE NOT r."values" ?& ARRAY(SELECT jsonb_object_keys(s."values"))
+), merged AS (
+    UPDATE telemetry.station_readings r SET "values" = a.new || r."values"
+    FROM added a WHERE r.station_id = a.station_id AND r.ts = a.ts
+    RETURNING 1
+), vals AS (
+    SELECT f.station_id, f.ts, kv.key AS sensor, kv.value::double precision AS value
+    FROM (SELECT station_id, ts, "values" FROM ins
+          UNION ALL SELECT station_id, ts, new FROM added) f
+    CROSS JOIN LATERAL jsonb_each_text(f."values") kv
+    WHERE kv.value IS NOT NULL
+), r1m AS ({_ROLLUP.format(table="rollup_1m", width="1 minute")}
+), r1h AS ({_ROLLUP.format(table="rollup_1h", width="1 hour")}
+)
+SELECT (SELECT count(*) FROM ins) AS inserted,
+       (SELECT count(*) FROM merged) AS merged,
+       (SELECT count(*) FROM vals) AS values_added,
+       (SELECT count(*) FROM r1m) + (SELECT count(*) FROM r1h) AS rollup_rows
+"""
+
+_RECORD_MESSAGES = """
+INSERT INTO ingest.persisted_messages (ingest_id, station_id, chunk, persisted, dead_lettered)
+SELECT * FROM unnest($1::uuid[], $2::text[], $3::int[], $4::int[], $5::int[])
+ON CONFLICT DO NOTHING
+"""
+
+
+@dataclass(frozen=True)
+class MessageOutcome:
+    """A message finished with: stored (``persisted``) or dead-lettered."""
+
+    ingest_id: UUID
+    station_id: str
+    chunk: int
+    persisted: int
+    dead_lettered: int
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    rows_inserted: int
+    rows_merged: int
+    values_added: int
+    readings_in_batch: int
+
+    def __add__(self, other: WriteResult) -> WriteResult:
+        return WriteResult(
+            self.rows_inserted + other.rows_inserted,
+            self.rows_merged + other.rows_merged,
+            self.values_added + other.values_added,
+            self.readings_in_batch + other.readings_in_batch,
+        )
+
+
+async def prepare_connection(conn: Connection) -> None:
+    """Pool ``init``: a binary jsonb codec that takes pre-encoded JSON, and the staging table."""
+    await conn.set_type_codec(
+        "jsonb",
+        schema="pg_catalog",
+        format="binary",
+        encoder=lambda value: b"\x01" + value,  # jsonb binary format: version 1, then the text
+        decoder=lambda data: orjson.loads(data[1:]),
+    )
+    await conn.execute(_CREATE_STAGE)
+
+
+def staging_rows(
+    messages: list[StationReadingsAccepted],
+) -> list[tuple[str, datetime, bytes, UUID]]:
+    """One row per (station, ts); a station's repeats within the batch merge, first value wins."""
+    rows: dict[tuple[str, datetime], tuple[dict[str, float | None], UUID]] = {}
+    for message in messages:
+        for reading in message.readings:
+            key = (message.station_id, reading.ts)
+            seen = rows.get(key)
+            if seen is None:
+                rows[key] = (dict(reading.values), message.ingest_id)
+            else:
+                for sensor, value in reading.values.items():
+                    seen[0].setdefault(sensor, value)
+    return [(s, ts, orjson.dumps(values), ingest) for (s, ts), (values, ingest) in rows.items()]
+
+
+async def write_batch(
+    conn: Connection,
+    messages: list[StationReadingsAccepted],
+    dead_lettered: list[MessageOutcome] = (),  # type: ignore[assignment]
+) -> WriteResult:
+    """Store ``messages`` and record them (and ``dead_lettered``) in one transaction."""
+    rows = staging_rows(messages)
+    outcomes = [
+        MessageOutcome(m.ingest_id, m.station_id, m.chunk, len(m.readings), 0) for m in messages
+    ]
+    outcomes += list(dead_lettered)
+    result = WriteResult(0, 0, 0, 0)
+    async with conn.transaction():
+        if rows:
+            await conn.copy_records_to_table(
+                STAGE, records=rows, columns=["station_id", "ts", "values", "ingest_id"]
+            )
+            counts = await conn.fetchrow(_STORE)
+            assert counts is not None
+            result = WriteResult(
+                rows_inserted=counts["inserted"],
+                rows_merged=counts["merged"],
+                values_added=counts["values_added"],
+                readings_in_batch=sum(len(m.readings) for m in messages),
+            )
+        await conn.execute(
+            _RECORD_MESSAGES,
+            [o.ingest_id for o in outcomes],
+            [o.station_id for o in outcomes],
+            [o.chunk for o in outcomes],
+            [o.persisted for o in outcomes],
+            [o.dead_lettered for o in outcomes],
+        )
+    return result
