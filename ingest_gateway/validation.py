@@ -111,12 +111,16 @@ def _describe(raw: list[Any]) -> tuple[str, list[dict[str, Any]]]:
     errors = []
     for error in raw:
         loc = error["loc"]
+        reason = _reason(error)
+        if loc and loc[-1] == "[key]":  # pydantic's marker for "the key, not the value"
+            loc = loc[:-1]
+            reason = f"sensor name {reason}"
         if len(loc) >= 2 and loc[0] == "readings" and isinstance(loc[1], int):
             field = ".".join(str(part) for part in loc[2:]) or "reading"
-            errors.append(_error(loc[1], field, _reason(error)))
+            errors.append(_error(loc[1], field, reason))
         else:
             field = ".".join(str(part) for part in loc) or "body"
-            errors.append(_error(None, field, _reason(error)))
+            errors.append(_error(None, field, reason))
     return _summary(errors), errors[:MAX_LISTED_ERRORS]
 
 

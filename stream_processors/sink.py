@@ -249,9 +249,11 @@ def _decode(
         try:
             messages.append(StationReadingsAccepted.model_validate_json(record.value or b""))
         except ValidationError as exc:
-            first = exc.errors(include_url=False)[0]
-            where = ".".join(str(p) for p in first["loc"])
-            letter, envelope = dead_letter_for(record, f"invalid message: {where}: {first['msg']}")
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
+                for e in exc.errors(include_url=False)[:5]
+            )
+            letter, envelope = dead_letter_for(record, f"invalid message: {problems}")
             outcome = None
             if envelope.ingest_id and envelope.station_id and envelope.chunk is not None:
                 outcome = MessageOutcome(

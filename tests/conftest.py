@@ -126,3 +126,29 @@ async def _loop_errors_fail_the_test() -> AsyncIterator[None]:
     await asyncio.sleep(0)
     loop.set_exception_handler(previous)
     assert not errors, f"the event loop logged unhandled errors: {errors}"
+
+
+@pytest.fixture
+def gateway_settings(backends: Backends, database_url: str, unique: str) -> Any:
+    from ingest_gateway.settings import GatewaySettings
+
+    return GatewaySettings(
+        kafka_bootstrap=backends.kafka_bootstrap,
+        database_url=database_url,
+        topic_namespace=unique,
+        produce_timeout_seconds=3.0,
+    )
+
+
+@pytest.fixture
+def processor_settings(backends: Backends, database_url: str, unique: str) -> Any:
+    from stream_processors.settings import ProcessorSettings
+
+    return ProcessorSettings(
+        kafka_bootstrap=backends.kafka_bootstrap,
+        database_url=database_url,
+        topic_namespace=unique,
+        consumer_group=f"{unique}.sink",
+        batch_max_wait_ms=50,
+        metrics_port=0,
+    )
