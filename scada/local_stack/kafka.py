@@ -14,7 +14,6 @@ from scada.errors import StackError
 from scada.local_stack.processes import ManagedProcess
 
 BROKER_BASE_PORT = 9092
-CONTROLLER_BASE_PORT = 19092
 HEAP_MAX = "512m"  # plenty for a dev broker; the machine runs everything else too
 HEAP_MIN = "128m"
 
@@ -26,10 +25,15 @@ class KafkaNode:
     home: Path
     node_id: int
     cluster_size: int
+    base_port: int = BROKER_BASE_PORT
+    """Node i listens on ``base_port + i - 1``, its controller ``10000`` above."""
 
     @property
     def port(self) -> int:
-        return BROKER_BASE_PORT + self.node_id - 1
+        return self.base_port + self.node_id - 1
+
+    def controller_port(self, node_id: int) -> int:
+        return self.base_port + 10_000 + node_id - 1
 
     @property
     def address(self) -> str:
@@ -51,7 +55,7 @@ class KafkaNode:
 
     def properties(self) -> str:
         n = self.cluster_size
-        voters = ",".join(f"{i}@127.0.0.1:{CONTROLLER_BASE_PORT + i - 1}" for i in range(1, n + 1))
+        voters = ",".join(f"{i}@127.0.0.1:{self.controller_port(i)}" for i in range(1, n + 1))
         internal_rf = min(3, n)
         return "\n".join(
             [
@@ -59,7 +63,7 @@ class KafkaNode:
                 f"node.id={self.node_id}",
                 f"controller.quorum.voters={voters}",
                 f"listeners=PLAINTEXT://{self.address},"
-                f"CONTROLLER://127.0.0.1:{CONTROLLER_BASE_PORT + self.node_id - 1}",
+                f"CONTROLLER://127.0.0.1:{self.controller_port(self.node_id)}",
                 f"advertised.listeners=PLAINTEXT://{self.address}",
                 "controller.listener.names=CONTROLLER",
                 "inter.broker.listener.name=PLAINTEXT",
