@@ -12,7 +12,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK = 1
 .PHONY: up down status test lint typecheck unit install system-packages bench clean
 
 up: install
-	$(BIN)/scada stack up
+	$(BIN)/scada stack up --services --simulate
 
 down: install
 	$(BIN)/scada stack down

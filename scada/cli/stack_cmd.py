@@ -21,14 +21,30 @@ def up(
     brokers: Annotated[
         int, typer.Option(min=1, max=3, help="Kafka brokers: 1, or 3 for a real cluster.")
     ] = 1,
+    services: Annotated[
+        bool, typer.Option(help="Also run the gateway and the stream processors.")
+    ] = False,
+    simulate: Annotated[
+        bool, typer.Option(help="Also run a small station simulator (implies --services).")
+    ] = False,
 ) -> None:
     """Install what is missing and start Kafka and TimescaleDB (idempotent)."""
     if brokers == 2:
         raise typer.BadParameter("use 1 or 3 brokers (a KRaft quorum wants an odd count)")
     stack = LocalStack(PlatformSettings(), say=say)
-    started = asyncio.run(stack.up(brokers=brokers))
+    started = asyncio.run(stack.up(brokers=brokers, services=services, simulate=simulate))
     say(f"started: {', '.join(started)}" if started else "everything was already running")
     _print_status(stack)
+    if services or simulate:
+        token = asyncio.run(stack.demo_token())
+        typer.echo(
+            "\n"
+            "gateway      http://127.0.0.1:8080  (POST /v1/readings, /openapi.json, /metrics)\n"
+            "processors   http://127.0.0.1:9101/metrics\n"
+            f"logs         {stack.home / 'logs'}\n"
+            "demo token (org 'demo', all its stations):\n"
+            f"{token}"
+        )
 
 
 @app.command()

@@ -18,18 +18,24 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from ingest_gateway.tokens import create_token
 from scada.errors import ServerUnavailable, StackError
 from scada.kafka_topics import ensure_topics
 from scada.local_stack import downloads
 from scada.local_stack.health import database_health, database_version, kafka_brokers, kafka_health
 from scada.local_stack.kafka import KafkaNode
 from scada.local_stack.processes import ManagedProcess, stop_all
+from scada.local_stack.services import GATEWAY, PROCESSORS, Service, service_health, simulator
 from scada.local_stack.timescaledb import TimescaleServer
 from scada.settings import PlatformSettings
-from scada.storage.database import prepare_database
+from scada.storage.database import connect, prepare_database
 
 Say = Callable[[str], None]
 READY_TIMEOUT = 120.0
+SIMULATOR_STATIONS = 20
+SIMULATOR = simulator(
+    stations=SIMULATOR_STATIONS, rate=SIMULATOR_STATIONS / 10
+)  # one reading / 10 s
 KAFKA_STOP_TIMEOUT = 10.0
 
 
@@ -74,7 +80,9 @@ class LocalStack:
 
     # -- commands ---------------------------------------------------------------------------
 
-    async def up(self, *, brokers: int = 1) -> list[str]:
+    async def up(
+        self, *, brokers: int = 1, services: bool = False, simulate: bool = False
+    ) -> list[str]:
         """Start what is missing, wait until healthy, prepare topics and schema.
 
         Returns the names of the components started now.
@@ -90,12 +98,15 @@ class LocalStack:
             else:
                 self.say("TimescaleDB: using SCADA_DATABASE_URL")
             await self._prepare()
+            if services or simulate:
+                started += await self._services_up(simulate=simulate)
         return started
 
     def down(self) -> list[str]:
         """Stop every process of ours; return the names stopped."""
         stopped = []
         with self._lock():
+            stopped += stop_all([s.process(self.home) for s in self._services()], timeout=15)
             # SIGINT is PostgreSQL's fast shutdown: disconnect clients, checkpoint, exit.
             stopped += stop_all([self.timescale().process], sig=signal.SIGINT)
             for n in (3, 1):
@@ -119,6 +130,13 @@ class LocalStack:
                 health = await kafka_health(node.address) if pid else "-"
                 rows.append(
                     ComponentStatus(node.process.name, _state(pid), pid, node.address, health)
+                )
+        for service in self._services():
+            pid = service.process(self.home).pid()
+            if pid or service.process(self.home).pidfile.exists():
+                health = await service_health(service) if pid else "-"
+                rows.append(
+                    ComponentStatus(service.name, _state(pid), pid, service.address, health)
                 )
         url = self.settings.effective_database_url
         if self.settings.database_is_external:
@@ -178,6 +196,47 @@ class LocalStack:
         await _create_database(admin_url, self.settings.effective_database_url.rsplit("/", 1)[1])
         return started
 
+    def _services(self) -> list[Service]:
+        return [SIMULATOR, GATEWAY, PROCESSORS]
+
+    async def _services_up(self, *, simulate: bool) -> list[str]:
+        env = {
+            "SCADA_KAFKA_BOOTSTRAP": self.kafka_bootstrap(),
+            "SCADA_DATABASE_URL": self.settings.effective_database_url,
+            "SCADA_HOME": str(self.home),
+        }
+        started = []
+        for service in (GATEWAY, PROCESSORS):
+            if service.process(self.home).pid() is None:
+                pid = service.start(self.home, env)
+                self.say(f"{service.name}: started pid {pid}")
+                started.append(service)
+        for service in (GATEWAY, PROCESSORS):
+            await self._wait(
+                service.name,
+                _answers(service),
+                [service.process(self.home)] if service in started else [],
+            )
+        if simulate and SIMULATOR.process(self.home).pid() is None:
+            pid = SIMULATOR.start(self.home, {**env, "SCADA_TOKEN": await self.demo_token()})
+            self.say(f"simulator: started pid {pid} ({SIMULATOR_STATIONS} stations)")
+            started.append(SIMULATOR)
+        return [s.name for s in started]
+
+    async def demo_token(self) -> str:
+        """The demo organisation's write token, created once and kept in ``$SCADA_HOME``."""
+        path = self.home / "demo-token"
+        if path.exists():
+            return path.read_text().strip()
+        conn = await connect(self.settings.effective_database_url)
+        try:
+            _, secret = await create_token(conn, org_id="demo", stations=["*"], name="make up")
+        finally:
+            await conn.close()
+        path.touch(mode=0o600)
+        path.write_text(secret + "\n")
+        return secret
+
     async def _prepare(self) -> None:
         topics = self.settings.topics.all()
         changes = await ensure_topics(
@@ -236,6 +295,13 @@ async def _kafka_ready(addresses: list[str]) -> bool:
     """True when every broker answers on its own address and sees the whole cluster."""
     counts = await asyncio.gather(*(kafka_brokers(a, timeout=3.0) for a in addresses))
     return all((count or 0) >= len(addresses) for count in counts)
+
+
+def _answers(service: Service) -> Callable[[], Awaitable[bool]]:
+    async def check() -> bool:
+        return (await service_health(service)).startswith("ok")
+
+    return check
 
 
 async def _postgres_ready(url: str) -> bool:

@@ -1,0 +1,1 @@
+"""``scada simulate``: automatic weather stations posting through the gateway like real loggers."""
