@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ingest_gateway.validation import ReadingsRequest
+from ingest_gateway.validation import REQUEST
 
 _ERROR = {
     "type": "object",
@@ -106,7 +106,7 @@ def _ingest_operation(summary: str) -> dict[str, Any]:
 
 
 def _schemas() -> dict[str, Any]:
-    request = ReadingsRequest.model_json_schema(ref_template="#/components/schemas/{model}")
+    request = REQUEST.json_schema(ref_template="#/components/schemas/{model}")
     definitions = request.pop("$defs", {})
     return {"ReadingsRequest": request, **definitions, "Accepted": _ACCEPTED, "Error": _ERROR}
 

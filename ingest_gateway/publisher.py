@@ -89,8 +89,8 @@ def encode_messages(
     """
     by_station: dict[str, list[dict[str, Any]]] = {}
     for reading in readings:
-        by_station.setdefault(reading.station_id, []).append(
-            {"ts": reading.ts, "values": reading.values}
+        by_station.setdefault(reading["station_id"], []).append(
+            {"ts": reading["ts"], "values": reading["values"]}
         )
     envelope = {
         "schema_version": 1,

@@ -53,7 +53,7 @@ async def _ingest(request: Request, *, legacy: bool) -> Response:
         )
         now = datetime.now(UTC)
         readings = parse_readings(body, state.limits, now)
-        await state.tokens.authorize(token, {r.station_id for r in readings})
+        await state.tokens.authorize(token, {r["station_id"] for r in readings})
         state.limiter.take(token.token_id, len(readings))
         ingest_id = uuid4()
         messages = await state.publisher.publish(

@@ -28,8 +28,8 @@ NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 def test_valid_readings_parse_with_their_offsets() -> None:
     items = readings(["A", "B"], 10, start=NOW - timedelta(hours=1))
     parsed = parse_readings(body(items), LIMITS, NOW)
-    assert [r.station_id for r in parsed[:2]] == ["A", "B"]
-    assert parsed[0].values["temperature"] == items[0]["values"]["temperature"]
+    assert [r["station_id"] for r in parsed[:2]] == ["A", "B"]
+    assert parsed[0]["values"]["temperature"] == items[0]["values"]["temperature"]
 
 
 def test_one_bad_reading_is_named_by_index_and_field() -> None:

@@ -47,7 +47,7 @@ def simulator(stations: int, rate: float) -> Service:
         "scada",
         "-",
         None,
-        ("simulate", "--stations", str(stations), "--rate", str(rate)),
+        ("simulate", "--stations", str(stations), "--rate", str(rate), "--prefix", "DEMO"),
     )
 
 
