@@ -43,3 +43,6 @@ $(VENV)/.installed: pyproject.toml
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+
+bench: install
+	$(BIN)/scada bench

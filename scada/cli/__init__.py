@@ -6,7 +6,7 @@ import logging
 
 import typer
 
-from scada.cli import schemas_cmd, simulate_cmd, stack_cmd, tokens_cmd
+from scada.cli import bench_cmd, schemas_cmd, simulate_cmd, stack_cmd, tokens_cmd
 from scada.errors import ScadaError
 
 app = typer.Typer(
@@ -20,6 +20,7 @@ app.add_typer(stack_cmd.app, name="stack")
 app.add_typer(schemas_cmd.app, name="schemas")
 app.add_typer(tokens_cmd.app, name="tokens")
 app.command("simulate")(simulate_cmd.simulate)
+app.command("bench")(bench_cmd.bench)
 
 
 def main() -> None:

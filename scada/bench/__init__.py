@@ -1,0 +1,1 @@
+"""``scada bench``: measures the SPEC's targets on this machine, all parts running."""
