@@ -57,11 +57,17 @@ WITH ins AS (
     ON CONFLICT (station_id, ts) DO NOTHING
     RETURNING station_id, ts, "values"
 ), added AS (
-    -- rows that existed before this statement and gain sensors they lacked
+    -- Rows that were already there (not inserted above) and gain sensors they lacked.
+    -- Looked up one by one through the primary key: usually there are none, and a
+    -- join would let the planner scan whole chunks.
     SELECT s.station_id, s.ts, s."values" - ARRAY(SELECT jsonb_object_keys(r."values")) AS new
     FROM {STAGE} s
-    JOIN telemetry.station_readings r ON r.station_id = s.station_id AND r.ts = s.ts
-    WHERE NOT r."values" ?& ARRAY(SELECT jsonb_object_keys(s."values"))
+    CROSS JOIN LATERAL (
+        SELECT e."values" FROM telemetry.station_readings e
+        WHERE e.station_id = s.station_id AND e.ts = s.ts LIMIT 1
+    ) r
+    WHERE NOT EXISTS (SELECT 1 FROM ins WHERE ins.station_id = s.station_id AND ins.ts = s.ts)
+      AND NOT r."values" ?& ARRAY(SELECT jsonb_object_keys(s."values"))
 ), merged AS (
     UPDATE telemetry.station_readings r SET "values" = a.new || r."values"
     FROM added a WHERE r.station_id = a.station_id AND r.ts = a.ts
@@ -124,6 +130,9 @@ async def prepare_connection(conn: Connection) -> None:
         encoder=lambda value: b"\x01" + value,  # jsonb binary format: version 1, then the text
         decoder=lambda data: orjson.loads(data[1:]),
     )
+    # The batch statement's cost estimates cross PostgreSQL's JIT thresholds, and JIT
+    # compiling it took 1.25 s of a 1.7 s write (EXPLAIN ANALYZE, 7,500 readings).
+    await conn.execute("SET jit = off")
     await conn.execute(_CREATE_STAGE)
 
 
