@@ -35,7 +35,8 @@ def test_a_started_process_is_found_by_pid_and_marker_and_stopped(tmp_path: Path
 
 def test_a_process_ignoring_sigterm_is_killed_after_the_timeout(tmp_path: Path) -> None:
     process = _sleeper(tmp_path, "trap-sleeper")
-    process.start(["sh", "-c", "trap '' TERM; exec sleep 3600 # trap-sleeper"])
+    # No exec: the shell itself must stay the process, so its command line keeps the marker.
+    process.start(["sh", "-c", "trap '' TERM; while true; do sleep 0.2; done", "trap-sleeper"])
     started = time.monotonic()
     assert process.stop(sig=signal.SIGTERM, timeout=1.0)
     assert time.monotonic() - started < 5
