@@ -35,7 +35,13 @@ from stream_processors.dead_letters import (
     dead_letter_for_message,
     send_dead_letters,
 )
-from stream_processors.writer import MessageOutcome, WriteResult, write_batch
+from stream_processors.writer import (
+    MessageOutcome,
+    StagingRow,
+    WriteResult,
+    staging_rows,
+    write_batch,
+)
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +72,17 @@ class SinkConfig:
 class Batch:
     records: list[Record] = field(default_factory=list)
     readings: int = 0
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A decoded batch, ready for the database."""
+
+    records: list[Record]
+    generation: int
+    messages: list[StationReadingsAccepted]
+    letters: list[tuple[Any, str, MessageOutcome | None]]
+    rows: list[StagingRow]
 
 
 class Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -102,11 +119,28 @@ class TimescaleSink:
         self.consumer.subscribe([self.topics.readings.name], listener=self.rebalance)
 
     async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            batch = await self._collect(stop)
-            if batch.records:
-                await self.process(batch)
-            await self._update_lag()
+        """Consume until ``stop``; decoding of the next batch overlaps the database write.
+
+        At most one batch is in the database at a time, so offsets are committed
+        in order; the next batch is fetched and decoded while the previous one's
+        transaction runs in PostgreSQL.
+        """
+        in_flight: asyncio.Task[None] | None = None
+        try:
+            while not stop.is_set():
+                batch = await self._collect(stop)
+                if batch.records:
+                    prepared = self.prepare(batch)
+                    if in_flight is not None:
+                        await in_flight
+                    in_flight = asyncio.create_task(self.store(prepared))
+                elif in_flight is not None and in_flight.done():
+                    await in_flight
+                    in_flight = None
+                await self._update_lag()
+        finally:
+            if in_flight is not None:
+                await in_flight
 
     async def _collect(self, stop: asyncio.Event) -> Batch:
         """Records until ``batch_max_readings`` or ``batch_max_wait_ms`` after the first one."""
@@ -131,8 +165,17 @@ class TimescaleSink:
         return batch
 
     async def process(self, batch: Batch) -> None:
-        generation = self.rebalance.generation
+        """Decode, store and commit one batch (what ``run`` does, without the overlap)."""
+        await self.store(self.prepare(batch))
+
+    def prepare(self, batch: Batch) -> Prepared:
         messages, letters = _decode(batch.records)
+        return Prepared(
+            batch.records, self.rebalance.generation, messages, letters, staging_rows(messages)
+        )
+
+    async def store(self, prepared: Prepared) -> None:
+        messages, letters = prepared.messages, prepared.letters
         if letters:
             await send_dead_letters(
                 self.producer,
@@ -140,16 +183,19 @@ class TimescaleSink:
                 [(letter, code) for letter, code, _ in letters],
             )
         outcomes = [outcome for _, _, outcome in letters if outcome is not None]
-        result = await self._store(messages, outcomes)
+        result = await self._store(messages, outcomes, prepared.rows)
         metrics.BATCH_READINGS.observe(result.readings_in_batch)
         metrics.READINGS_STORED.inc(result.rows_inserted)
         metrics.READINGS_DUPLICATE.inc(
             max(0, result.readings_in_batch - result.rows_inserted - result.rows_merged)
         )
-        await self._commit(batch.records, generation)
+        await self._commit(prepared.records, prepared.generation)
 
     async def _store(
-        self, messages: list[StationReadingsAccepted], dead: list[MessageOutcome]
+        self,
+        messages: list[StationReadingsAccepted],
+        dead: list[MessageOutcome],
+        rows: list[StagingRow] | None = None,
     ) -> WriteResult:
         """Write, retrying while the database is away; isolate messages it refuses as data.
 
@@ -159,7 +205,7 @@ class TimescaleSink:
         """
         try:
             return await retry_while_unavailable(  # type: ignore[no-any-return]
-                lambda: self._write(messages, dead), self.config.max_backoff_seconds
+                lambda: self._write(messages, dead, rows), self.config.max_backoff_seconds
             )
         except asyncpg.PostgresError as exc:
             if len(messages) <= 1:
@@ -182,11 +228,14 @@ class TimescaleSink:
             return first + second
 
     async def _write(
-        self, messages: list[StationReadingsAccepted], dead: list[MessageOutcome]
+        self,
+        messages: list[StationReadingsAccepted],
+        dead: list[MessageOutcome],
+        rows: list[StagingRow] | None,
     ) -> WriteResult:
         started = time.perf_counter()
         async with self.pool.acquire() as conn:
-            result = await write_batch(conn, messages, dead)
+            result = await write_batch(conn, messages, dead, rows)
         metrics.DB_WRITE_SECONDS.observe(time.perf_counter() - started)
         return result
 

@@ -39,14 +39,11 @@ CREATE TEMP TABLE IF NOT EXISTS {STAGE} (
 """
 
 _ROLLUP = """
-INSERT INTO telemetry.{table} AS r (station_id, sensor, bucket, min, max, sum, count)
-SELECT station_id, sensor, time_bucket('{width}', ts), min(value), max(value), sum(value), count(*)
-FROM vals GROUP BY 1, 2, 3
-ON CONFLICT (station_id, sensor, bucket) DO UPDATE SET
-    min = least(r.min, EXCLUDED.min),
-    max = greatest(r.max, EXCLUDED.max),
-    sum = r.sum + EXCLUDED.sum,
-    count = r.count + EXCLUDED.count
+INSERT INTO telemetry.{table} AS r (station_id, bucket, stats)
+SELECT station_id, bucket, jsonb_object_agg(sensor, jsonb_build_array(min, max, sum, count))
+FROM {source} GROUP BY station_id, bucket
+ON CONFLICT (station_id, bucket)
+DO UPDATE SET stats = telemetry.merge_stats(r.stats, EXCLUDED.stats)
 RETURNING 1
 """
 
@@ -78,8 +75,16 @@ WITH ins AS (
           UNION ALL SELECT station_id, ts, new FROM added) f
     CROSS JOIN LATERAL jsonb_each_text(f."values") kv
     WHERE kv.value IS NOT NULL
-), r1m AS ({_ROLLUP.format(table="rollup_1m", width="1 minute")}
-), r1h AS ({_ROLLUP.format(table="rollup_1h", width="1 hour")}
+), agg_1m AS (
+    SELECT station_id, time_bucket('1 minute', ts) AS bucket, sensor,
+           min(value) AS min, max(value) AS max, sum(value) AS sum, count(*) AS count
+    FROM vals GROUP BY 1, 2, 3
+), agg_1h AS (
+    SELECT station_id, time_bucket('1 hour', bucket) AS bucket, sensor,
+           min(min) AS min, max(max) AS max, sum(sum) AS sum, sum(count) AS count
+    FROM agg_1m GROUP BY 1, 2, 3
+), r1m AS ({_ROLLUP.format(table="station_rollup_1m", source="agg_1m")}
+), r1h AS ({_ROLLUP.format(table="station_rollup_1h", source="agg_1h")}
 )
 SELECT (SELECT count(*) FROM ins) AS inserted,
        (SELECT count(*) FROM merged) AS merged,
@@ -136,9 +141,10 @@ async def prepare_connection(conn: Connection) -> None:
     await conn.execute(_CREATE_STAGE)
 
 
-def staging_rows(
-    messages: list[StationReadingsAccepted],
-) -> list[tuple[str, datetime, bytes, UUID]]:
+StagingRow = tuple[str, datetime, bytes, UUID]
+
+
+def staging_rows(messages: list[StationReadingsAccepted]) -> list[StagingRow]:
     """One row per (station, ts); a station's repeats within the batch merge, first value wins."""
     rows: dict[tuple[str, datetime], tuple[dict[str, float | None], UUID]] = {}
     for message in messages:
@@ -156,14 +162,18 @@ def staging_rows(
 async def write_batch(
     conn: Connection,
     messages: list[StationReadingsAccepted],
-    dead_lettered: list[MessageOutcome] = (),  # type: ignore[assignment]
+    dead_lettered: list[MessageOutcome] | None = None,
+    rows: list[StagingRow] | None = None,
 ) -> WriteResult:
-    """Store ``messages`` and record them (and ``dead_lettered``) in one transaction."""
-    rows = staging_rows(messages)
+    """Store ``messages`` and record them (and ``dead_lettered``) in one transaction.
+
+    ``rows`` are ``staging_rows(messages)`` when the caller prepared them already.
+    """
+    rows = staging_rows(messages) if rows is None else rows
     outcomes = [
         MessageOutcome(m.ingest_id, m.station_id, m.chunk, len(m.readings), 0) for m in messages
     ]
-    outcomes += list(dead_lettered)
+    outcomes += dead_lettered or []
     result = WriteResult(0, 0, 0, 0)
     async with conn.transaction():
         if rows:

@@ -36,7 +36,7 @@ async def _exactly_once(db: asyncpg.Connection, stations: list[str], expected_ro
     assert counts is not None
     assert (counts["rows"], counts["distinct_rows"]) == (expected_rows, expected_rows)
     rollup = await db.fetchval(
-        "SELECT sum(count) FROM telemetry.rollup_1h WHERE station_id = ANY($1::text[])", stations
+        "SELECT sum(count) FROM telemetry.readings_1h WHERE station_id = ANY($1::text[])", stations
     )
     assert rollup == expected_rows * 8  # rollups counted every value once, too
 

@@ -100,7 +100,7 @@ async def test_a_7500_reading_post_is_stored_once_and_repeats_add_nothing(
     assert len(rows) == 7500 * 8
     assert {r["copies"] for r in rows} == {1}
     rollup = await db.fetchval(
-        "SELECT sum(count) FROM telemetry.rollup_1m WHERE station_id = ANY($1::text[])", stations
+        "SELECT sum(count) FROM telemetry.readings_1m WHERE station_id = ANY($1::text[])", stations
     )
     assert rollup == 7500 * 8
 

@@ -29,9 +29,9 @@ async def test_migrate_applies_everything_once(fresh_database: str) -> None:
             "FROM timescaledb_information.hypertables ORDER BY 1"
         )
         assert [r["name"] for r in hypertables] == [
-            "telemetry.rollup_1h",
-            "telemetry.rollup_1m",
             "telemetry.station_readings",
+            "telemetry.station_rollup_1h",
+            "telemetry.station_rollup_1m",
         ]
     finally:
         await conn.close()

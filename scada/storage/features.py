@@ -64,8 +64,8 @@ async def enable_features(conn: asyncpg.Connection, retention: Retention = Reten
         )
         for table, days in (
             ("telemetry.station_readings", retention.raw_days),
-            ("telemetry.rollup_1m", retention.rollup_1m_days),
-            ("telemetry.rollup_1h", retention.rollup_1h_days),
+            ("telemetry.station_rollup_1m", retention.rollup_1m_days),
+            ("telemetry.station_rollup_1h", retention.rollup_1h_days),
         ):
             if days is not None:
                 await conn.execute(

@@ -1,0 +1,92 @@
+"""The sink's database write on the real TimescaleDB: dedupe, sensor merge, rollup arithmetic."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from uuid import uuid4
+
+import asyncpg
+import pytest
+
+from schemas.readings import Reading, StationReadingsAccepted
+from stream_processors.writer import prepare_connection, write_batch
+
+T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+def _message(
+    station: str, readings: list[tuple[int, dict[str, float | None]]], chunk: int = 0
+) -> StationReadingsAccepted:
+    return StationReadingsAccepted(
+        ingest_id=uuid4(),
+        org_id="o",
+        station_id=station,
+        chunk=chunk,
+        accepted_at=datetime.now(UTC),
+        readings=[Reading(ts=T0 + timedelta(seconds=s), values=v) for s, v in readings],
+    )
+
+
+@pytest.fixture
+async def conn(database_url: str) -> AsyncIterator[asyncpg.Connection]:
+    connection = await asyncpg.connect(database_url)
+    await prepare_connection(connection)
+    try:
+        yield connection
+    finally:
+        await connection.close()
+
+
+async def _rollup(conn: asyncpg.Connection, view: str, station: str, sensor: str) -> tuple:
+    row = await conn.fetchrow(
+        f"SELECT min, max, avg, count FROM telemetry.{view} WHERE station_id = $1 AND sensor = $2",
+        station,
+        sensor,
+    )
+    assert row is not None
+    return tuple(row)
+
+
+async def test_rollups_merge_across_batches_and_ignore_repeats(
+    conn: asyncpg.Connection, unique: str
+) -> None:
+    await write_batch(conn, [_message(unique, [(0, {"t": 1.0}), (10, {"t": 5.0})])])
+    await write_batch(conn, [_message(unique, [(20, {"t": -3.0}), (30, {"t": None})])])
+    result = await write_batch(conn, [_message(unique, [(0, {"t": 99.0})])])  # a repeat
+    assert result.rows_inserted == 0
+    assert await _rollup(conn, "readings_1m", unique, "t") == (-3.0, 5.0, 1.0, 3)
+    assert await _rollup(conn, "readings_1h", unique, "t") == (-3.0, 5.0, 1.0, 3)
+    stored = await conn.fetchval(
+        "SELECT value FROM telemetry.readings WHERE station_id = $1 AND ts = $2 AND sensor = 't'",
+        unique,
+        T0,
+    )
+    assert stored == 1.0  # first write wins
+
+
+async def test_a_new_sensor_for_a_stored_instant_is_merged_and_counted_once(
+    conn: asyncpg.Connection, unique: str
+) -> None:
+    await write_batch(conn, [_message(unique, [(0, {"t": 1.0})])])
+    result = await write_batch(conn, [_message(unique, [(0, {"t": 7.0, "rain": 2.5})])])
+    assert (result.rows_inserted, result.rows_merged, result.values_added) == (0, 1, 1)
+    values = await conn.fetch(
+        "SELECT sensor, value FROM telemetry.readings WHERE station_id = $1 ORDER BY sensor", unique
+    )
+    assert [(r["sensor"], r["value"]) for r in values] == [("rain", 2.5), ("t", 1.0)]
+    assert await _rollup(conn, "readings_1m", unique, "rain") == (2.5, 2.5, 2.5, 1)
+    assert await _rollup(conn, "readings_1m", unique, "t") == (1.0, 1.0, 1.0, 1)
+
+
+async def test_a_redelivered_message_is_recorded_once(
+    conn: asyncpg.Connection, unique: str
+) -> None:
+    message = _message(unique, [(0, {"t": 1.0}), (10, {"t": 2.0})])
+    await write_batch(conn, [message])
+    await write_batch(conn, [message])
+    rows = await conn.fetch(
+        "SELECT persisted FROM ingest.persisted_messages WHERE ingest_id = $1", message.ingest_id
+    )
+    assert [r["persisted"] for r in rows] == [2]
+    assert await _rollup(conn, "readings_1m", unique, "t") == (1.0, 2.0, 1.5, 2)
