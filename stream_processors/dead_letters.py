@@ -13,9 +13,10 @@ import orjson
 from aiokafka import AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
 
-from schemas.readings import ReadingDeadLettered, StationReadingsAccepted
+from schemas.readings import ReadingDeadLettered
 from schemas.topics import Topic
 from stream_processors import metrics
+from stream_processors.decoding import StoredMessage
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ def dead_letter_for(
 
 
 def dead_letter_for_message(
-    message: StationReadingsAccepted, source_topic: str, reason: str
+    message: StoredMessage, source_topic: str, reason: str
 ) -> ReadingDeadLettered:
     """The DLQ entry for a decoded message the database refused."""
     return ReadingDeadLettered(
@@ -63,7 +64,14 @@ def dead_letter_for_message(
         source_offset=-1,
         ingest_id=message.ingest_id,
         station_id=message.station_id,
-        payload=message.model_dump_json(),
+        payload=orjson.dumps(
+            {
+                "ingest_id": message.ingest_id,
+                "station_id": message.station_id,
+                "chunk": message.chunk,
+                "readings": [{"ts": ts, "values": values} for ts, values in message.readings],
+            }
+        ).decode(),
         dead_lettered_at=datetime.now(UTC),
     )
 

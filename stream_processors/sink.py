@@ -27,7 +27,6 @@ from aiokafka.errors import CommitFailedError, KafkaError
 from aiokafka.structs import ConsumerRecord
 from pydantic import ValidationError
 
-from schemas.readings import StationReadingsAccepted
 from schemas.topics import TopicSet
 from stream_processors import metrics
 from stream_processors.dead_letters import (
@@ -35,6 +34,7 @@ from stream_processors.dead_letters import (
     dead_letter_for_message,
     send_dead_letters,
 )
+from stream_processors.decoding import StoredMessage, decode
 from stream_processors.writer import (
     MessageOutcome,
     StagingRow,
@@ -80,7 +80,7 @@ class Prepared:
 
     records: list[Record]
     generation: int
-    messages: list[StationReadingsAccepted]
+    messages: list[StoredMessage]
     letters: list[tuple[Any, str, MessageOutcome | None]]
     rows: list[StagingRow]
 
@@ -193,7 +193,7 @@ class TimescaleSink:
 
     async def _store(
         self,
-        messages: list[StationReadingsAccepted],
+        messages: list[StoredMessage],
         dead: list[MessageOutcome],
         rows: list[StagingRow] | None = None,
     ) -> WriteResult:
@@ -229,7 +229,7 @@ class TimescaleSink:
 
     async def _write(
         self,
-        messages: list[StationReadingsAccepted],
+        messages: list[StoredMessage],
         dead: list[MessageOutcome],
         rows: list[StagingRow] | None,
     ) -> WriteResult:
@@ -291,12 +291,12 @@ async def retry_while_unavailable(
 
 def _decode(
     records: list[Record],
-) -> tuple[list[StationReadingsAccepted], list[tuple[Any, str, MessageOutcome | None]]]:
+) -> tuple[list[StoredMessage], list[tuple[Any, str, MessageOutcome | None]]]:
     messages = []
     letters = []
     for record in records:
         try:
-            messages.append(StationReadingsAccepted.model_validate_json(record.value or b""))
+            messages.append(decode(record.value or b""))
         except ValidationError as exc:
             problems = "; ".join(
                 f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"

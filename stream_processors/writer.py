@@ -23,7 +23,7 @@ import asyncpg
 import orjson
 from asyncpg.pool import PoolConnectionProxy
 
-from schemas.readings import StationReadingsAccepted
+from stream_processors.decoding import StoredMessage, Values
 
 Connection = asyncpg.Connection | PoolConnectionProxy
 
@@ -144,24 +144,25 @@ async def prepare_connection(conn: Connection) -> None:
 StagingRow = tuple[str, datetime, bytes, UUID]
 
 
-def staging_rows(messages: list[StationReadingsAccepted]) -> list[StagingRow]:
+def staging_rows(messages: list[StoredMessage]) -> list[StagingRow]:
     """One row per (station, ts); a station's repeats within the batch merge, first value wins."""
-    rows: dict[tuple[str, datetime], tuple[dict[str, float | None], UUID]] = {}
+    rows: dict[tuple[str, datetime], tuple[Values, UUID]] = {}
     for message in messages:
-        for reading in message.readings:
-            key = (message.station_id, reading.ts)
+        station, ingest = message.station_id, message.ingest_id
+        for ts, values in message.readings:
+            key = (station, ts)
             seen = rows.get(key)
             if seen is None:
-                rows[key] = (dict(reading.values), message.ingest_id)
+                rows[key] = (values, ingest)
             else:
-                for sensor, value in reading.values.items():
-                    seen[0].setdefault(sensor, value)
-    return [(s, ts, orjson.dumps(values), ingest) for (s, ts), (values, ingest) in rows.items()]
+                rows[key] = ({**values, **seen[0]}, seen[1])
+    dumps = orjson.dumps
+    return [(s, ts, dumps(values), ingest) for (s, ts), (values, ingest) in rows.items()]
 
 
 async def write_batch(
     conn: Connection,
-    messages: list[StationReadingsAccepted],
+    messages: list[StoredMessage],
     dead_lettered: list[MessageOutcome] | None = None,
     rows: list[StagingRow] | None = None,
 ) -> WriteResult:

@@ -10,6 +10,7 @@ import asyncpg
 import pytest
 
 from schemas.readings import Reading, StationReadingsAccepted
+from stream_processors.decoding import StoredMessage
 from stream_processors.writer import prepare_connection, write_batch
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -17,14 +18,16 @@ T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 def _message(
     station: str, readings: list[tuple[int, dict[str, float | None]]], chunk: int = 0
-) -> StationReadingsAccepted:
-    return StationReadingsAccepted(
-        ingest_id=uuid4(),
-        org_id="o",
-        station_id=station,
-        chunk=chunk,
-        accepted_at=datetime.now(UTC),
-        readings=[Reading(ts=T0 + timedelta(seconds=s), values=v) for s, v in readings],
+) -> StoredMessage:
+    return StoredMessage.from_model(
+        StationReadingsAccepted(
+            ingest_id=uuid4(),
+            org_id="o",
+            station_id=station,
+            chunk=chunk,
+            accepted_at=datetime.now(UTC),
+            readings=[Reading(ts=T0 + timedelta(seconds=s), values=v) for s, v in readings],
+        )
     )
 
 
