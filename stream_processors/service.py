@@ -54,6 +54,7 @@ async def run_sink(settings: ProcessorSettings, stop: asyncio.Event) -> None:
                 group_id=settings.consumer_group,
                 batch_max_readings=settings.batch_max_readings,
                 batch_max_wait_ms=settings.batch_max_wait_ms,
+                write_concurrency=settings.write_concurrency,
             ),
         )
         sink.subscribe()

@@ -14,3 +14,6 @@ class ProcessorSettings(PlatformSettings):
     metrics_host: str = Field(default="127.0.0.1")
     metrics_port: int = Field(default=9101, description="Prometheus /metrics; 0 turns it off.")
     db_pool_size: int = Field(default=4, ge=1)
+    write_concurrency: int = Field(
+        default=2, ge=1, description="Concurrent database transactions per batch (by partition)."
+    )
