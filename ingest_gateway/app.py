@@ -9,12 +9,11 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
-from prometheus_client import make_asgi_app
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Mount, Route
+from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ingest_gateway import metrics, routes
@@ -82,7 +81,7 @@ def create_app(settings: GatewaySettings) -> Starlette:
             Route("/v1/ingests/{ingest_id}", routes.get_ingest, name="ingest_status"),
             Route("/openapi.json", routes.openapi),
             Route("/healthz", routes.healthz),
-            Mount("/metrics", make_asgi_app()),
+            Route("/metrics", routes.prometheus_metrics),
         ],
         exception_handlers={GatewayError: gateway_error},
         middleware=[Middleware(RequestMetrics)],

@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import orjson
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -123,6 +124,11 @@ async def get_ingest(request: Request) -> Response:
     if status is None:
         return ORJSONResponse({"error": "not_found", "message": "no such ingest"}, 404)
     return ORJSONResponse(status)
+
+
+async def prometheus_metrics(request: Request) -> Response:
+    """Prometheus exposition, at exactly ``/metrics`` (no redirect)."""
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
 async def healthz(request: Request) -> Response:

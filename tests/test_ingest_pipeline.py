@@ -196,7 +196,7 @@ async def test_legacy_receiver_answers_in_the_seed_shape(
 
         openapi = await gateway.client.get("/openapi.json")
         assert "/api/aws/receiver" in openapi.json()["paths"]
-        metrics = await gateway.client.get("/metrics/")
+        metrics = await gateway.client.get("/metrics")
         assert 'scada_gateway_requests_total{route="legacy_receiver",status="202"}' in metrics.text
 
 
