@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 import math
 import time
 from collections.abc import AsyncIterator
@@ -28,6 +31,8 @@ from ingest_gateway.validation import Limits
 from scada.kafka_clients import durable_producer
 from scada.kafka_topics import ensure_topics
 from scada.storage.database import prepare_database
+
+log = logging.getLogger(__name__)
 
 LEGACY_PATH = "/api/aws/receiver"
 INGEST_ROUTES = {"/v1/readings": "readings", LEGACY_PATH: "legacy_receiver"}
@@ -69,7 +74,13 @@ def create_app(settings: GatewaySettings) -> Starlette:
                 ),
                 limits=limits,
             )
-            yield
+            purger = asyncio.create_task(_purge_idempotency_keys(app.state.gateway.keys))
+            try:
+                yield
+            finally:
+                purger.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await purger
         finally:
             await producer.stop()
             await pool.close()
@@ -87,6 +98,18 @@ def create_app(settings: GatewaySettings) -> Starlette:
         middleware=[Middleware(RequestMetrics)],
         lifespan=lifespan,
     )
+
+
+async def _purge_idempotency_keys(keys: IdempotencyKeys, every: float = 600.0) -> None:
+    """Delete idempotency keys older than their 24-hour window, every ten minutes."""
+    while True:
+        try:
+            purged = await keys.purge_expired()
+            if purged:
+                log.info("purged %d expired idempotency keys", purged)
+        except (OSError, asyncpg.PostgresError) as exc:
+            log.warning("could not purge idempotency keys: %s", exc)
+        await asyncio.sleep(every)
 
 
 async def gateway_error(request: Request, exc: Exception) -> Response:
