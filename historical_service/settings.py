@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 
 from scada.settings import PlatformSettings
@@ -12,3 +14,13 @@ class HistoricalSettings(PlatformSettings):
     api_port: int = Field(default=8081, description="API, dashboard and /metrics.")
     worker_metrics_port: int = Field(default=9102, description="Workers' /metrics on 127.0.0.1.")
     result_ttl_seconds: int = Field(default=3600, ge=60, description="How long results are kept.")
+    results_dir: Path | None = Field(default=None, description="Default: $SCADA_HOME/results.")
+    lease_seconds: float = Field(
+        default=10.0, gt=0, description="A silent worker loses its job after this."
+    )
+    worker_group: str = Field(default="scada.historical.workers")
+    public_url: str = Field(default="http://127.0.0.1:8081", description="Base of result URLs.")
+
+    @property
+    def effective_results_dir(self) -> Path:
+        return self.results_dir or self.home / "results"

@@ -1,0 +1,299 @@
+"""HTTP handlers of the historical API. The API never runs a query: it publishes a command."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+from uuid import UUID, uuid4
+
+import asyncpg
+import orjson
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+
+from historical_service import jobs
+from historical_service.events import EventBroker
+from historical_service.resolution import plan
+from historical_service.settings import HistoricalSettings
+from historical_service.users import User, user_by_token
+from schemas.historical import HistoricalJobQueued, Lane, RunHistoricalQuery
+from schemas.readings import Identifier
+from schemas.topics import TopicSet
+
+HEARTBEAT_SECONDS = 15.0
+
+
+class JobRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    stations: Annotated[list[Identifier], Field(min_length=1, max_length=100)]
+    sensors: Annotated[list[Identifier], Field(min_length=1, max_length=256)]
+    start: AwareDatetime
+    end: AwareDatetime
+    resolution: str = "auto"
+    lane: Lane | None = None
+
+
+@dataclass(frozen=True)
+class ApiState:
+    settings: HistoricalSettings
+    pool: asyncpg.Pool
+    producer: AIOKafkaProducer
+    topics: TopicSet
+    events: EventBroker
+
+
+class ORJSONResponse(JSONResponse):
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
+def _problem(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None, **extra: Any
+) -> Response:
+    return ORJSONResponse({"error": code, "message": message, **extra}, status, headers=headers)
+
+
+async def _user(request: Request) -> User | Response:
+    scheme, _, secret = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not secret:
+        return _problem(401, "unauthenticated", "send 'Authorization: Bearer <user token>'")
+    state: ApiState = request.app.state.api
+    user = await user_by_token(state.pool, secret.strip())
+    return user or _problem(401, "unauthenticated", "the token is unknown")
+
+
+def _job_view(job: dict[str, Any], base: str) -> dict[str, Any]:
+    job_id = job["job_id"]
+    view = {
+        "job_id": str(job_id),
+        "status": job["status"],
+        "lane": job["lane"],
+        "progress": job["progress"],
+        "rows_done": job["rows_done"],
+        "stations": job["stations"],
+        "sensors": job["sensors"],
+        "start": job["range_start"].isoformat(),
+        "end": job["range_end"].isoformat(),
+        "resolution": job["resolution"],
+        "queued_at": job["queued_at"].isoformat(),
+        "started_at": job["started_at"].isoformat() if job["started_at"] else None,
+        "finished_at": job["finished_at"].isoformat() if job["finished_at"] else None,
+        "error": job["error"],
+        "status_url": f"{base}/v1/historical-jobs/{job_id}",
+        "result_url": f"{base}/v1/historical-jobs/{job_id}/result"
+        if job["status"] == "completed"
+        else None,
+    }
+    return view
+
+
+async def create_job(request: Request) -> Response:
+    user = await _user(request)
+    if isinstance(user, Response):
+        return user
+    state: ApiState = request.app.state.api
+    try:
+        body = JobRequest.model_validate_json(await request.body())
+        query_plan = plan(body.resolution, body.start, body.end)
+    except ValidationError as exc:
+        errors = [{"field": ".".join(map(str, e["loc"])), "reason": e["msg"]} for e in exc.errors()]
+        return _problem(422, "invalid_request", "the job request is invalid", errors=errors)
+    except ValueError as exc:
+        return _problem(422, "invalid_request", f"resolution: {exc}")
+    if body.end <= body.start:
+        return _problem(422, "invalid_request", "end must be after start")
+    denied = user.denied(body.stations)
+    if denied:
+        return _problem(403, "forbidden", f"you may not read station(s): {', '.join(denied)}")
+    if body.end - body.start > user.max_range:
+        return _problem(
+            403, "forbidden", f"the range exceeds your limit of {user.max_range.days} days"
+        )
+    lane: Lane = body.lane or (
+        "bulk"
+        if query_plan.is_raw and body.end - body.start > user.max_range / 100
+        else "interactive"
+    )
+    job_id = uuid4()
+    await jobs.insert_job(
+        state.pool,
+        job_id=job_id,
+        user_id=user.user_id,
+        lane=lane,
+        stations=body.stations,
+        sensors=body.sensors,
+        start=body.start,
+        end=body.end,
+        resolution=body.resolution,
+    )
+    command = RunHistoricalQuery(
+        job_id=job_id,
+        user_id=str(user.user_id),
+        org_id=user.org_id,
+        lane=lane,
+        stations=body.stations,
+        sensors=body.sensors,
+        start=body.start,
+        end=body.end,
+        resolution=body.resolution,
+        requested_at=datetime.now(UTC),
+    )
+    requests, events = state.topics.historical_requests, state.topics.historical_events
+    try:
+        async with asyncio.timeout(5):
+            await state.producer.send_and_wait(
+                requests.name, requests.serialize(command), key=str(job_id).encode()
+            )
+            queued = HistoricalJobQueued(
+                job_id=job_id, user_id=str(user.user_id), occurred_at=datetime.now(UTC), lane=lane
+            )
+            await state.producer.send_and_wait(
+                events.name, events.serialize(queued), key=str(job_id).encode()
+            )
+    except (TimeoutError, KafkaError):
+        await jobs.finish(state.pool, job_id, "failed", rows=0, error="kafka_unavailable")
+        return _problem(
+            503, "kafka_unavailable", "could not queue the job; retry", {"Retry-After": "5"}
+        )
+    base = state.settings.public_url
+    return ORJSONResponse(
+        {
+            "job_id": str(job_id),
+            "status": "queued",
+            "lane": lane,
+            "status_url": f"{base}/v1/historical-jobs/{job_id}",
+            "events_url": f"{base}/v1/events",
+        },
+        202,
+    )
+
+
+async def get_job(request: Request) -> Response:
+    user = await _user(request)
+    if isinstance(user, Response):
+        return user
+    state: ApiState = request.app.state.api
+    job = await _own_job(request, user)
+    if job is None:
+        return _problem(404, "not_found", "no such job")
+    return ORJSONResponse(_job_view(job, state.settings.public_url))
+
+
+async def list_jobs(request: Request) -> Response:
+    user = await _user(request)
+    if isinstance(user, Response):
+        return user
+    state: ApiState = request.app.state.api
+    rows = await jobs.list_jobs(state.pool, user.user_id)
+    return ORJSONResponse({"jobs": [_job_view(j, state.settings.public_url) for j in rows]})
+
+
+async def cancel_job(request: Request) -> Response:
+    user = await _user(request)
+    if isinstance(user, Response):
+        return user
+    state: ApiState = request.app.state.api
+    job_id = _job_id(request)
+    status = None if job_id is None else await jobs.request_cancel(state.pool, job_id, user.user_id)
+    if status is None:
+        return _problem(404, "not_found", "no such job")
+    return ORJSONResponse({"job_id": str(job_id), "status": status, "cancel_requested": True}, 202)
+
+
+async def job_result(request: Request) -> Response:
+    user = await _user(request)
+    if isinstance(user, Response):
+        return user
+    job = await _own_job(request, user)
+    if job is None:
+        return _problem(404, "not_found", "no such job")
+    if job["status"] != "completed" or not job["result_path"]:
+        return _problem(409, "not_ready", f"the job is {job['status']}")
+    path = Path(job["result_path"])
+    expired = job["result_expires_at"] < datetime.now(UTC)
+    if expired or not path.exists():  # noqa: ASYNC240 (one local stat)
+        return _problem(410, "expired", "the result has expired; run the job again")
+    if "text/csv" in request.headers.get("accept", ""):
+        return StreamingResponse(_stream_file(path), media_type="text/csv")
+    offset = int(request.query_params.get("offset", "0"))
+    limit = min(int(request.query_params.get("limit", "10000")), 100_000)
+    return ORJSONResponse(_json_page(path, offset, limit))
+
+
+def _json_page(path: Path, offset: int, limit: int) -> dict[str, Any]:
+    series: dict[tuple[str, str], list[list[Any]]] = {}
+    with path.open(newline="") as handle:
+        reader = csv.reader(handle)
+        columns = next(reader)
+        n = -1
+        for n, row in enumerate(reader):
+            if n < offset:
+                continue
+            if n >= offset + limit:
+                break
+            points = series.setdefault((row[0], row[2]), [])
+            points.append([row[1], *(float(v) if v else None for v in row[3:])])
+        more = n >= offset + limit
+    return {
+        "columns": [columns[1], *columns[3:]],
+        "series": [{"station_id": s, "sensor": k, "points": p} for (s, k), p in series.items()],
+        "offset": offset,
+        "limit": limit,
+        "next_offset": offset + limit if more else None,
+    }
+
+
+async def _stream_file(path: Path) -> AsyncIterator[bytes]:
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            yield chunk
+
+
+async def events(request: Request) -> Response:
+    user = await _user(request)
+    if isinstance(user, Response):
+        return user
+    state: ApiState = request.app.state.api
+    user_id = str(user.user_id)
+    queue = state.events.subscribe(user_id)
+
+    async def stream() -> AsyncIterator[bytes]:
+        try:
+            yield b": connected\n\n"
+            while True:
+                try:
+                    event_id, event = await asyncio.wait_for(queue.get(), HEARTBEAT_SECONDS)
+                except TimeoutError:
+                    yield b": heartbeat\n\n"
+                    continue
+                data = event.model_dump_json()
+                yield f"id: {event_id}\nevent: {event.type}\ndata: {data}\n\n".encode()
+        finally:
+            state.events.unsubscribe(user_id, queue)
+
+    return StreamingResponse(
+        stream(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+def _job_id(request: Request) -> UUID | None:
+    try:
+        return UUID(request.path_params["job_id"])
+    except ValueError:
+        return None
+
+
+async def _own_job(request: Request, user: User) -> dict[str, Any] | None:
+    state: ApiState = request.app.state.api
+    job_id = _job_id(request)
+    return None if job_id is None else await jobs.get_job(state.pool, job_id, user.user_id)

@@ -1,0 +1,60 @@
+"""The historical API application (127.0.0.1:8081): routes, lifespan, nothing else."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import asyncpg
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from historical_service import api
+from historical_service.events import EventBroker
+from historical_service.settings import HistoricalSettings
+from scada.kafka_clients import durable_producer
+from scada.kafka_topics import ensure_topics
+from scada.storage.database import prepare_database
+
+
+async def _metrics(request: Request) -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+def create_app(settings: HistoricalSettings) -> Starlette:
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        topics = settings.topics
+        bootstrap = settings.effective_kafka_bootstrap
+        await ensure_topics(
+            bootstrap, topics.all(), replication_override=settings.topic_replication_factor
+        )
+        await prepare_database(settings.effective_database_url)
+        pool = await asyncpg.create_pool(settings.effective_database_url, min_size=1, max_size=10)
+        producer = durable_producer(bootstrap, client_id="historical-api")
+        broker = EventBroker(bootstrap, topics.historical_events)
+        try:
+            await producer.start()
+            await broker.start()
+            app.state.api = api.ApiState(settings, pool, producer, topics, broker)
+            yield
+        finally:
+            await broker.stop()
+            await producer.stop()
+            await pool.close()
+
+    return Starlette(
+        routes=[
+            Route("/v1/historical-jobs", api.create_job, methods=["POST"]),
+            Route("/v1/historical-jobs", api.list_jobs, methods=["GET"]),
+            Route("/v1/historical-jobs/{job_id}", api.get_job, methods=["GET"]),
+            Route("/v1/historical-jobs/{job_id}", api.cancel_job, methods=["DELETE"]),
+            Route("/v1/historical-jobs/{job_id}/result", api.job_result, methods=["GET"]),
+            Route("/v1/events", api.events),
+            Route("/metrics", _metrics),
+        ],
+        lifespan=lifespan,
+    )

@@ -1,0 +1,141 @@
+"""Job state in PostgreSQL: the one place that says what a job is doing."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+TERMINAL = ("completed", "failed", "cancelled")
+
+_COLUMNS = (
+    "job_id, user_id, lane, stations, sensors, range_start, range_end, resolution, status, "
+    "progress, rows_done, error, cancel_requested, attempts, result_path, result_expires_at, "
+    "queued_at, started_at, finished_at"
+)
+
+
+async def insert_job(
+    pool: asyncpg.Pool,
+    *,
+    job_id: UUID,
+    user_id: UUID,
+    lane: str,
+    stations: list[str],
+    sensors: list[str],
+    start: datetime,
+    end: datetime,
+    resolution: str,
+) -> None:
+    await pool.execute(
+        "INSERT INTO historical.jobs (job_id, user_id, lane, stations, sensors, range_start, "
+        "range_end, resolution) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        job_id,
+        user_id,
+        lane,
+        stations,
+        sensors,
+        start,
+        end,
+        resolution,
+    )
+
+
+async def get_job(
+    pool: asyncpg.Pool, job_id: UUID, user_id: UUID | None = None
+) -> dict[str, Any] | None:
+    """The job, or ``None``; with ``user_id``, only if it is that user's."""
+    row = await pool.fetchrow(
+        f"SELECT {_COLUMNS} FROM historical.jobs WHERE job_id = $1 "
+        "AND ($2::uuid IS NULL OR user_id = $2)",
+        job_id,
+        user_id,
+    )
+    return dict(row) if row else None
+
+
+async def list_jobs(
+    pool: asyncpg.Pool, user_id: UUID | None, limit: int = 100
+) -> list[dict[str, Any]]:
+    rows = await pool.fetch(
+        f"SELECT {_COLUMNS} FROM historical.jobs WHERE ($1::uuid IS NULL OR user_id = $1) "
+        "ORDER BY queued_at DESC LIMIT $2",
+        user_id,
+        limit,
+    )
+    return [dict(r) for r in rows]
+
+
+async def claim(
+    pool: asyncpg.Pool, job_id: UUID, owner: str, lease: timedelta
+) -> dict[str, Any] | None:
+    """Take the job if it is queued, or running under a lease that expired (its worker died)."""
+    row = await pool.fetchrow(
+        f"""
+        UPDATE historical.jobs SET status = 'running', lease_owner = $2,
+            lease_expires_at = now() + $3::interval, attempts = attempts + 1,
+            started_at = coalesce(started_at, now())
+        WHERE job_id = $1 AND NOT cancel_requested
+          AND (status = 'queued' OR (status = 'running' AND lease_expires_at < now()))
+        RETURNING {_COLUMNS}
+        """,
+        job_id,
+        owner,
+        lease,
+    )
+    return dict(row) if row else None
+
+
+async def heartbeat(
+    pool: asyncpg.Pool, job_id: UUID, owner: str, lease: timedelta, progress: float, rows: int
+) -> bool:
+    """Extend the lease and record progress; ``False`` if cancelled or no longer ours."""
+    cancelled = await pool.fetchval(
+        "UPDATE historical.jobs SET lease_expires_at = now() + $3::interval, progress = $4, "
+        "rows_done = $5 WHERE job_id = $1 AND lease_owner = $2 AND status = 'running' "
+        "RETURNING cancel_requested",
+        job_id,
+        owner,
+        lease,
+        progress,
+        rows,
+    )
+    return cancelled is False
+
+
+async def finish(
+    pool: asyncpg.Pool,
+    job_id: UUID,
+    status: str,
+    *,
+    rows: int,
+    error: str | None = None,
+    result_path: str | None = None,
+    result_ttl: timedelta | None = None,
+) -> None:
+    await pool.execute(
+        "UPDATE historical.jobs SET status = $2, rows_done = $3, error = $4, result_path = $5, "
+        "result_expires_at = now() + $6::interval, finished_at = now(), lease_owner = NULL, "
+        "progress = CASE WHEN $2 = 'completed' THEN 1 ELSE progress END WHERE job_id = $1",
+        job_id,
+        status,
+        rows,
+        error,
+        result_path,
+        result_ttl or timedelta(0),
+    )
+
+
+async def request_cancel(pool: asyncpg.Pool, job_id: UUID, user_id: UUID) -> str | None:
+    """Mark the job for cancellation; a queued job is cancelled at once. Returns its status."""
+    status = await pool.fetchval(
+        "UPDATE historical.jobs SET cancel_requested = true, "
+        "status = CASE WHEN status = 'queued' THEN 'cancelled' ELSE status END, "
+        "finished_at = CASE WHEN status = 'queued' THEN now() ELSE finished_at END "
+        "WHERE job_id = $1 AND user_id = $2 RETURNING status",
+        job_id,
+        user_id,
+    )
+    return None if status is None else str(status)

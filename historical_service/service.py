@@ -1,0 +1,33 @@
+"""Composition root of the historical workers: one worker per lane in one process."""
+
+from __future__ import annotations
+
+import asyncio
+
+import asyncpg
+
+from historical_service.settings import HistoricalSettings
+from historical_service.worker import Worker
+from scada.kafka_clients import durable_producer
+from scada.kafka_topics import ensure_topics
+from scada.storage.database import prepare_database
+
+
+async def run_workers(settings: HistoricalSettings, stop: asyncio.Event) -> None:
+    topics = settings.topics
+    bootstrap = settings.effective_kafka_bootstrap
+    await ensure_topics(
+        bootstrap, topics.all(), replication_override=settings.topic_replication_factor
+    )
+    await prepare_database(settings.effective_database_url)
+    pool = await asyncpg.create_pool(settings.effective_database_url, min_size=2, max_size=6)
+    producer = durable_producer(bootstrap, client_id="historical-workers")
+    try:
+        await producer.start()
+        workers = [
+            Worker(settings, pool, producer, topics, lane) for lane in ("interactive", "bulk")
+        ]
+        await asyncio.gather(*(w.run(stop) for w in workers))
+    finally:
+        await producer.stop()
+        await pool.close()

@@ -1,0 +1,227 @@
+"""Historical workers: run the query commands, publishing progress and the outcome as events.
+
+Per command: re-check the user's grants (a command written onto the topic by
+anyone else is refused: ``failed``, reason ``forbidden``), claim the job with
+a lease, read the range in chunks into a CSV file, and between chunks record
+progress, extend the lease and check for cancellation. The command's offset
+is committed only when the job has ended, so a worker that dies leaves the
+command to be redelivered; its job's lease expires and another worker takes it.
+Two consumer groups, one per lane, read the command topic; each runs only its
+own lane's jobs, so a queue of exports never delays a chart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from pydantic import ValidationError
+
+from historical_service import jobs
+from historical_service.query import chunks, copy_chunk, header
+from historical_service.resolution import plan
+from historical_service.settings import HistoricalSettings
+from historical_service.users import user_by_id
+from schemas.historical import (
+    HistoricalJobCancelled,
+    HistoricalJobCompleted,
+    HistoricalJobFailed,
+    HistoricalJobProgressed,
+    Lane,
+    RunHistoricalQuery,
+)
+from schemas.topics import TopicSet
+
+log = logging.getLogger(__name__)
+PROGRESS_EVERY = 0.5  # seconds between progress events
+
+
+class Worker:
+    def __init__(
+        self,
+        settings: HistoricalSettings,
+        pool: asyncpg.Pool,
+        producer: AIOKafkaProducer,
+        topics: TopicSet,
+        lane: Lane,
+    ) -> None:
+        self.settings = settings
+        self.pool = pool
+        self.producer = producer
+        self.topics = topics
+        self.lane = lane
+        self.owner = f"{lane}-{uuid.uuid4().hex[:8]}"
+        self.lease = timedelta(seconds=settings.lease_seconds)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        consumer = AIOKafkaConsumer(
+            self.topics.historical_requests.name,
+            bootstrap_servers=self.settings.effective_kafka_bootstrap,
+            group_id=f"{self.settings.worker_group}.{self.lane}",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_interval_ms=3_600_000,  # a bulk export may take long; the lease guards it
+        )
+        await consumer.start()
+        try:
+            while not stop.is_set():
+                batch = await consumer.getmany(timeout_ms=200, max_records=1)
+                for tp, records in batch.items():
+                    for record in records:
+                        await self.handle(record.value or b"")
+                        await consumer.commit(
+                            {TopicPartition(tp.topic, tp.partition): record.offset + 1}
+                        )
+        finally:
+            await consumer.stop()
+
+    async def handle(self, value: bytes) -> None:
+        try:
+            command = self.topics.historical_requests.deserialize(value)
+        except ValidationError as exc:
+            log.warning("ignoring an undecodable command: %s", exc.errors()[:3])
+            return
+        if command.lane != self.lane:
+            return
+        await self.execute(command)
+
+    async def execute(self, command: RunHistoricalQuery) -> None:
+        user = await user_by_id(self.pool, _uuid(command.user_id))
+        if (
+            user is None
+            or user.denied(command.stations)
+            or (command.end - command.start > user.max_range)
+        ):
+            await self._forbid(command, user is not None)
+            return
+        await self.pool.execute(
+            "INSERT INTO historical.jobs (job_id, user_id, lane, stations, sensors, range_start, "
+            "range_end, resolution) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
+            "ON CONFLICT (job_id) DO NOTHING",
+            command.job_id,
+            user.user_id,
+            command.lane,
+            command.stations,
+            command.sensors,
+            command.start,
+            command.end,
+            command.resolution,
+        )
+        job = await self._claim(command)
+        if job is None:
+            return
+        await self._run(command, job)
+
+    async def _claim(self, command: RunHistoricalQuery) -> dict[str, Any] | None:
+        """Claim the job, waiting out the lease of a worker that may have died."""
+        while True:
+            job = await jobs.claim(self.pool, command.job_id, self.owner, self.lease)
+            if job is not None:
+                return job
+            current = await jobs.get_job(self.pool, command.job_id)
+            if current is None or current["status"] in jobs.TERMINAL:
+                return None
+            await asyncio.sleep(1.0)
+
+    async def _run(self, command: RunHistoricalQuery, job: dict[str, Any]) -> None:
+        query_plan = plan(command.resolution, command.start, command.end)
+        windows = chunks(command.start, command.end, query_plan)
+        directory = self.settings.effective_results_dir
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / f"{command.job_id}.csv"
+        rows = 0
+        last_event = time.monotonic()
+        async with self.pool.acquire() as conn:
+            await conn.execute("SET jit = off")
+            with path.open("wb") as out:
+                out.write(header(query_plan).encode())
+                for n, window in enumerate(windows, start=1):
+                    rows += await copy_chunk(
+                        conn, out, query_plan, command.stations, command.sensors, window
+                    )
+                    progress = n / len(windows)
+                    if not await jobs.heartbeat(
+                        self.pool, command.job_id, self.owner, self.lease, progress, rows
+                    ):
+                        await self._cancelled(command, rows, path)
+                        return
+                    if time.monotonic() - last_event >= PROGRESS_EVERY:
+                        await self._publish(
+                            HistoricalJobProgressed(
+                                job_id=command.job_id,
+                                user_id=command.user_id,
+                                occurred_at=_now(),
+                                progress=progress,
+                                rows_done=rows,
+                            )
+                        )
+                        last_event = time.monotonic()
+        ttl = timedelta(seconds=self.settings.result_ttl_seconds)
+        await jobs.finish(
+            self.pool, command.job_id, "completed", rows=rows, result_path=str(path), result_ttl=ttl
+        )
+        await self._publish(
+            HistoricalJobCompleted(
+                job_id=command.job_id,
+                user_id=command.user_id,
+                occurred_at=_now(),
+                rows=rows,
+                result_url=f"{self.settings.public_url}/v1/historical-jobs/{command.job_id}/result",
+                expires_at=_now() + ttl,
+            )
+        )
+
+    async def _cancelled(self, command: RunHistoricalQuery, rows: int, path: Any) -> None:
+        path.unlink(missing_ok=True)
+        await jobs.finish(self.pool, command.job_id, "cancelled", rows=rows)
+        await self._publish(
+            HistoricalJobCancelled(
+                job_id=command.job_id, user_id=command.user_id, occurred_at=_now(), rows_done=rows
+            )
+        )
+
+    async def _forbid(self, command: RunHistoricalQuery, user_exists: bool) -> None:
+        detail = (
+            "the user may not read these stations or this range"
+            if user_exists
+            else ("no such user")
+        )
+        if user_exists:
+            await self.pool.execute(
+                "UPDATE historical.jobs SET status = 'failed', error = 'forbidden', "
+                "finished_at = now() WHERE job_id = $1 AND status NOT IN "
+                "('completed', 'failed', 'cancelled')",
+                command.job_id,
+            )
+        await self._publish(
+            HistoricalJobFailed(
+                job_id=command.job_id,
+                user_id=command.user_id,
+                occurred_at=_now(),
+                reason="forbidden",
+                detail=detail,
+            )
+        )
+
+    async def _publish(self, event: Any) -> None:
+        topic = self.topics.historical_events
+        await self.producer.send_and_wait(
+            topic.name, topic.serialize(event), key=str(event.job_id).encode()
+        )
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _uuid(text: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        return uuid.UUID(int=0)

@@ -1,0 +1,41 @@
+"""``scada users create``: dashboard users with station grants and a maximum range."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+
+from historical_service.users import create_user
+from scada.settings import PlatformSettings
+from scada.storage.database import connect, prepare_database
+
+app = typer.Typer(help="Dashboard and historical-API users.", no_args_is_help=True)
+
+
+@app.command()
+def create(
+    name: Annotated[str, typer.Argument(help="A unique user name.")],
+    org: Annotated[str, typer.Option(help="The user's organisation.")],
+    stations: Annotated[str, typer.Option(help="Comma-separated station ids, or '*'.")],
+    max_range_days: Annotated[int, typer.Option(min=1, help="Longest range per job.")] = 400,
+) -> None:
+    """Create a user; their bearer token is the last line printed (it is not stored)."""
+    listed = [s.strip() for s in stations.split(",") if s.strip()]
+
+    async def run() -> str:
+        url = PlatformSettings().effective_database_url
+        await prepare_database(url)
+        conn = await connect(url)
+        try:
+            _, secret = await create_user(
+                conn, name=name, org_id=org, stations=listed, max_range_days=max_range_days
+            )
+            return secret
+        finally:
+            await conn.close()
+
+    secret = asyncio.run(run())
+    typer.echo(f"user {name} (org {org}, stations {','.join(listed)})", err=True)
+    typer.echo(secret)

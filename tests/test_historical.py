@@ -1,0 +1,309 @@
+"""Historical jobs end to end: real API over HTTP, real workers, Kafka and TimescaleDB."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import socket
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+import asyncpg
+import httpx
+import orjson
+import pytest
+import uvicorn
+from aiokafka import AIOKafkaConsumer
+
+from historical_service.app import create_app
+from historical_service.service import run_workers
+from historical_service.settings import HistoricalSettings
+from historical_service.users import create_user
+from schemas.historical import RunHistoricalQuery
+from stream_processors.decoding import StoredMessage
+from stream_processors.writer import prepare_connection, write_batch
+from tests.backends import Backends
+from tests.pipeline import wait_for
+
+T0 = datetime(2025, 6, 1, tzinfo=UTC)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+async def historical(
+    backends: Backends, database_url: str, unique: str, tmp_path: Path
+) -> AsyncIterator[tuple[HistoricalSettings, httpx.AsyncClient]]:
+    port = _free_port()
+    settings = HistoricalSettings(
+        kafka_bootstrap=backends.kafka_bootstrap,
+        database_url=database_url,
+        topic_namespace=unique,
+        results_dir=tmp_path / "results",
+        public_url=f"http://127.0.0.1:{port}",
+        worker_group=f"{unique}.workers",
+        worker_metrics_port=0,
+    )
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), port=port, log_level="warning"))
+    serving = asyncio.create_task(server.serve())
+    stop = asyncio.Event()
+    workers = asyncio.create_task(run_workers(settings, stop))
+    try:
+        await wait_for(lambda: asyncio.sleep(0, server.started), timeout=30)
+        async with httpx.AsyncClient(base_url=settings.public_url, timeout=30) as client:
+            yield settings, client
+    finally:
+        stop.set()
+        server.should_exit = True
+        await asyncio.wait_for(asyncio.gather(serving, workers), timeout=30)
+
+
+async def _seed(database_url: str, station: str, count: int) -> None:
+    """``count`` readings 10 s apart from T0, written the way the sink writes them."""
+    conn = await asyncpg.connect(database_url)
+    await prepare_connection(conn)
+    try:
+        readings = [
+            (T0 + timedelta(seconds=10 * i), {"temperature": 20 + i % 7, "rain": float(i % 3)})
+            for i in range(count)
+        ]
+        await write_batch(conn, [StoredMessage(uuid4(), station, 0, readings)])
+    finally:
+        await conn.close()
+
+
+async def _user(database_url: str, stations: list[str], max_days: int = 400) -> str:
+    conn = await asyncpg.connect(database_url)
+    try:
+        return (
+            await create_user(
+                conn,
+                name=f"u-{uuid4().hex[:8]}",
+                org_id="org",
+                stations=stations,
+                max_range_days=max_days,
+            )
+        )[1]
+    finally:
+        await conn.close()
+
+
+def _auth(token: str) -> dict[str, str]:
+    return {"authorization": f"Bearer {token}"}
+
+
+async def _events(
+    client: httpx.AsyncClient, token: str, into: list[dict[str, Any]], ready: asyncio.Event
+) -> None:
+    async with client.stream("GET", "/v1/events", headers=_auth(token), timeout=None) as stream:
+        ready.set()
+        async for line in stream.aiter_lines():
+            if line.startswith("data: "):
+                into.append(orjson.loads(line[6:]))
+
+
+async def _finished(client: httpx.AsyncClient, token: str, job_id: str) -> dict[str, Any]:
+    async def check() -> Any:
+        job = (await client.get(f"/v1/historical-jobs/{job_id}", headers=_auth(token))).json()
+        return job if job["status"] in ("completed", "failed", "cancelled") else None
+
+    return await wait_for(check, timeout=30)  # type: ignore[no-any-return]
+
+
+async def test_a_raw_job_exports_exactly_the_stored_rows_and_announces_completion(
+    historical: Any, database_url: str, unique: str
+) -> None:
+    _, client = historical
+    station = f"{unique}-h"
+    await _seed(database_url, station, 1000)
+    token = await _user(database_url, [station])
+    other = await _user(database_url, ["*"])
+    mine: list[dict[str, Any]] = []
+    theirs: list[dict[str, Any]] = []
+    ready, ready_other = asyncio.Event(), asyncio.Event()
+    listeners = [
+        asyncio.create_task(_events(client, token, mine, ready)),
+        asyncio.create_task(_events(client, other, theirs, ready_other)),
+    ]
+    try:
+        await asyncio.wait_for(asyncio.gather(ready.wait(), ready_other.wait()), 10)
+        response = await client.post(
+            "/v1/historical-jobs",
+            headers=_auth(token),
+            json={
+                "stations": [station],
+                "sensors": ["temperature", "rain"],
+                "start": T0.isoformat(),
+                "end": (T0 + timedelta(days=1)).isoformat(),
+                "resolution": "raw",
+            },
+        )
+        assert response.status_code == 202, response.text
+        job_id = response.json()["job_id"]
+        job = await _finished(client, token, job_id)
+        assert job["status"] == "completed"
+        assert job["rows_done"] == 2000
+
+        result = await client.get(job["result_url"], headers={**_auth(token), "accept": "text/csv"})
+        rows = list(csv.reader(io.StringIO(result.text)))
+        assert rows[0] == ["station_id", "ts", "sensor", "value"]
+        assert len(rows) == 1 + 2000
+        assert {r[0] for r in rows[1:]} == {station}
+
+        page = (await client.get(job["result_url"], headers=_auth(token))).json()
+        assert {s["sensor"] for s in page["series"]} == {"temperature", "rain"}
+
+        await wait_for(lambda: asyncio.sleep(0, any(e["type"] == "completed" for e in mine)))
+        assert {e["job_id"] for e in mine} == {job_id}
+        # Another user: 404 on the job, and none of its events.
+        assert (
+            await client.get(f"/v1/historical-jobs/{job_id}", headers=_auth(other))
+        ).status_code == 404
+        assert theirs == []
+    finally:
+        for task in listeners:
+            task.cancel()
+        await asyncio.gather(*listeners, return_exceptions=True)
+
+
+async def test_an_aggregated_job_reads_the_rollups(
+    historical: Any, database_url: str, unique: str
+) -> None:
+    _, client = historical
+    station = f"{unique}-agg"
+    await _seed(database_url, station, 720)  # two hours of 10 s readings
+    token = await _user(database_url, [station])
+    response = await client.post(
+        "/v1/historical-jobs",
+        headers=_auth(token),
+        json={
+            "stations": [station],
+            "sensors": ["temperature"],
+            "start": T0.isoformat(),
+            "end": (T0 + timedelta(hours=2)).isoformat(),
+            "resolution": "1h",
+        },
+    )
+    job = await _finished(client, token, response.json()["job_id"])
+    result = await client.get(job["result_url"], headers={**_auth(token), "accept": "text/csv"})
+    rows = list(csv.DictReader(io.StringIO(result.text)))
+    assert [int(r["count"]) for r in rows] == [360, 360]
+    assert float(rows[0]["min"]) == 20.0
+    assert float(rows[0]["max"]) == 26.0
+
+
+async def test_permissions_are_checked_by_the_api_and_again_by_the_worker(
+    historical: Any, database_url: str, unique: str, producer: Any
+) -> None:
+    settings, client = historical
+    token = await _user(database_url, [f"{unique}-mine"], max_days=7)
+    body = {
+        "stations": [f"{unique}-theirs"],
+        "sensors": ["t"],
+        "start": T0.isoformat(),
+        "end": (T0 + timedelta(days=1)).isoformat(),
+    }
+    assert (
+        await client.post("/v1/historical-jobs", headers=_auth(token), json=body)
+    ).status_code == 403
+    too_long = {
+        **body,
+        "stations": [f"{unique}-mine"],
+        "end": (T0 + timedelta(days=30)).isoformat(),
+    }
+    assert (
+        await client.post("/v1/historical-jobs", headers=_auth(token), json=too_long)
+    ).status_code == 403
+    assert (await client.post("/v1/historical-jobs", json=body)).status_code == 401
+
+    # A command written straight onto the topic, for a station the user may not read.
+    listing = (await client.get("/v1/historical-jobs", headers=_auth(token))).json()
+    assert listing["jobs"] == []
+    conn = await asyncpg.connect(database_url)
+    try:
+        user_id = await conn.fetchval(
+            "SELECT user_id FROM historical.users WHERE token_sha256 = sha256($1::text::bytea)",
+            token,
+        )
+        forged = RunHistoricalQuery(
+            job_id=uuid4(),
+            user_id=str(user_id),
+            org_id="org",
+            lane="interactive",
+            stations=[f"{unique}-theirs"],
+            sensors=["t"],
+            start=T0,
+            end=T0 + timedelta(days=1),
+            resolution="raw",
+            requested_at=datetime.now(UTC),
+        )
+        topic = settings.topics.historical_requests
+        await producer.send_and_wait(topic.name, topic.serialize(forged))
+    finally:
+        await conn.close()
+    events = settings.topics.historical_events
+    consumer = AIOKafkaConsumer(
+        events.name,
+        bootstrap_servers=settings.effective_kafka_bootstrap,
+        auto_offset_reset="earliest",
+    )
+    await consumer.start()
+    try:
+
+        async def refused() -> Any:
+            batch = await consumer.getmany(timeout_ms=500)
+            seen = [events.deserialize(r.value) for rs in batch.values() for r in rs]
+            return [e for e in seen if e.job_id == forged.job_id and e.type == "failed"]
+
+        (event,) = await wait_for(refused, timeout=30)
+        assert event.reason == "forbidden"
+    finally:
+        await consumer.stop()
+
+
+async def test_cancelling_a_running_export_stops_it_within_a_second(
+    historical: Any, database_url: str, unique: str
+) -> None:
+    _, client = historical
+    station = f"{unique}-c"
+    await _seed(database_url, station, 10)
+    token = await _user(database_url, [station])
+    # 390 one-day windows: long enough to be caught running.
+    response = await client.post(
+        "/v1/historical-jobs",
+        headers=_auth(token),
+        json={
+            "stations": [station],
+            "sensors": ["temperature"],
+            "start": T0.isoformat(),
+            "end": (T0 + timedelta(days=390)).isoformat(),
+            "resolution": "raw",
+            "lane": "bulk",
+        },
+    )
+    job_id = response.json()["job_id"]
+    url = f"/v1/historical-jobs/{job_id}"
+
+    async def running() -> Any:
+        return (await client.get(url, headers=_auth(token))).json()["status"] == "running"
+
+    await wait_for(running, interval=0.02)
+    asked = asyncio.get_running_loop().time()
+    assert (await client.delete(url, headers=_auth(token))).status_code == 202
+
+    async def cancelled() -> Any:
+        return (await client.get(url, headers=_auth(token))).json()["status"] == "cancelled"
+
+    await wait_for(cancelled, timeout=5, interval=0.02)
+    assert asyncio.get_running_loop().time() - asked <= 1.0
+    job = (await client.get(url, headers=_auth(token))).json()
+    assert job["progress"] < 1.0
+    assert (await client.get(f"{url}/result", headers=_auth(token))).status_code == 409
