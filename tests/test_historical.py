@@ -5,7 +5,11 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import os
+import signal
 import socket
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,6 +27,8 @@ from historical_service.app import create_app
 from historical_service.service import run_workers
 from historical_service.settings import HistoricalSettings
 from historical_service.users import create_user
+from scada.kafka_clients import durable_producer
+from scada.kafka_topics import ensure_topics
 from schemas.historical import RunHistoricalQuery
 from stream_processors.decoding import StoredMessage
 from stream_processors.writer import prepare_connection, write_batch
@@ -307,3 +313,125 @@ async def test_cancelling_a_running_export_stops_it_within_a_second(
     job = (await client.get(url, headers=_auth(token))).json()
     assert job["progress"] < 1.0
     assert (await client.get(f"{url}/result", headers=_auth(token))).status_code == 409
+
+
+async def test_an_interactive_job_is_not_stuck_behind_twenty_bulk_exports(
+    historical: Any, database_url: str, unique: str
+) -> None:
+    _, client = historical
+    station = f"{unique}-lane"
+    await _seed(database_url, station, 720)
+    token = await _user(database_url, [station])
+    export = {
+        "stations": [station],
+        "sensors": ["temperature"],
+        "start": T0.isoformat(),
+        "end": (T0 + timedelta(days=390)).isoformat(),
+        "resolution": "raw",
+        "lane": "bulk",
+    }
+    for _ in range(20):
+        assert (
+            await client.post("/v1/historical-jobs", headers=_auth(token), json=export)
+        ).status_code == 202
+    posted = asyncio.get_running_loop().time()
+    chart = await client.post(
+        "/v1/historical-jobs",
+        headers=_auth(token),
+        json={
+            "stations": [station],
+            "sensors": ["temperature"],
+            "start": T0.isoformat(),
+            "end": (T0 + timedelta(hours=2)).isoformat(),
+            "resolution": "1h",
+        },
+    )
+    assert chart.json()["lane"] == "interactive"
+    job = await _finished(client, token, chart.json()["job_id"])
+    assert job["status"] == "completed"
+    assert asyncio.get_running_loop().time() - posted < 1.0
+    listed = (await client.get("/v1/historical-jobs", headers=_auth(token))).json()["jobs"]
+    assert sum(j["lane"] == "bulk" and j["status"] != "completed" for j in listed) > 0
+
+
+async def test_a_job_whose_worker_is_killed_completes_on_another(
+    historical: Any, database_url: str, unique: str, tmp_path: Path
+) -> None:
+    settings, client = historical
+    station = f"{unique}-k"
+    await _seed(database_url, station, 10)
+    token = await _user(database_url, [station])
+    env = {
+        **os.environ,
+        "SCADA_KAFKA_BOOTSTRAP": settings.effective_kafka_bootstrap,
+        "SCADA_DATABASE_URL": database_url,
+        "SCADA_TOPIC_NAMESPACE": f"{unique}-own",
+        "SCADA_WORKER_GROUP": f"{unique}.own-workers",
+        "SCADA_WORKER_METRICS_PORT": "0",
+        "SCADA_RESULTS_DIR": str(tmp_path / "own-results"),
+        "SCADA_LEASE_SECONDS": "3",
+    }
+
+    def start_worker(name: str) -> subprocess.Popen[bytes]:
+        with (tmp_path / f"{name}.log").open("wb") as log:
+            return subprocess.Popen(
+                [sys.executable, "-m", "historical_service", "worker"],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+    # The in-process workers read the fixture's topics; these read a namespace of their own.
+    own = settings.model_copy(update={"topic_namespace": f"{unique}-own"})
+    first = start_worker("first")
+    try:
+        conn = await asyncpg.connect(database_url)
+        try:
+            user_id = await conn.fetchval(
+                "SELECT user_id FROM historical.users WHERE token_sha256 = sha256($1::text::bytea)",
+                token,
+            )
+        finally:
+            await conn.close()
+        job_id = uuid4()
+        command = RunHistoricalQuery(
+            job_id=job_id,
+            user_id=str(user_id),
+            org_id="org",
+            lane="bulk",
+            stations=[station],
+            sensors=["temperature"],
+            start=T0,
+            end=T0 + timedelta(days=390),
+            resolution="raw",
+            requested_at=datetime.now(UTC),
+        )
+        await ensure_topics(own.effective_kafka_bootstrap, own.topics.all())
+        producer = durable_producer(own.effective_kafka_bootstrap, client_id="test")
+        await producer.start()
+        try:
+            topic = own.topics.historical_requests
+            await producer.send_and_wait(topic.name, topic.serialize(command))
+        finally:
+            await producer.stop()
+
+        async def status() -> str:
+            job = (await client.get(f"/v1/historical-jobs/{job_id}", headers=_auth(token))).json()
+            return str(job.get("status"))
+
+        await wait_for(lambda: _is(status, "running"), timeout=60, interval=0.05)
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+        second = start_worker("second")
+        try:
+            await wait_for(lambda: _is(status, "completed"), timeout=60, interval=0.2)
+        finally:
+            second.terminate()
+            second.wait(timeout=30)
+    finally:
+        first.kill()
+        first.wait()
+
+
+async def _is(probe: Any, wanted: str) -> bool:
+    return bool(await probe() == wanted)
