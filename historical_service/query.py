@@ -23,21 +23,25 @@ RAW_HEADER = "station_id,ts,sensor,value\n"
 AGGREGATED_HEADER = "station_id,bucket,sensor,avg,min,max,count\n"
 
 _RAW = """
-SELECT r.station_id, r.ts, kv.key AS sensor, kv.value::double precision AS value
+SELECT r.station_id, to_json(r.ts) #>> '{}' AS ts, kv.key AS sensor,
+       kv.value::double precision AS value
 FROM telemetry.station_readings r CROSS JOIN LATERAL jsonb_each_text(r."values") kv
 WHERE r.station_id = ANY($1::text[]) AND r.ts >= $2 AND r.ts < $3 AND kv.key = ANY($4::text[])
 ORDER BY r.station_id, r.ts, kv.key
 """
+# Timestamps leave as RFC 3339 (``to_json``), in UTC: the session time zone is set by the worker.
 
 _AGGREGATED = """
-SELECT r.station_id, time_bucket($5::interval, r.bucket) AS bucket, s.key AS sensor,
+SELECT r.station_id, to_json(time_bucket($5::interval, r.bucket)) #>> '{{}}' AS bucket,
+       s.key AS sensor,
        sum((s.value ->> 2)::float8) / sum((s.value ->> 3)::float8) AS avg,
        min((s.value ->> 0)::float8) AS min, max((s.value ->> 1)::float8) AS max,
        sum((s.value ->> 3)::bigint) AS count
 FROM telemetry.{source} r CROSS JOIN LATERAL jsonb_each(r.stats) s
 WHERE r.station_id = ANY($1::text[]) AND r.bucket >= $2 AND r.bucket < $3
   AND s.key = ANY($4::text[])
-GROUP BY 1, 2, 3 ORDER BY 1, 3, 2
+GROUP BY r.station_id, time_bucket($5::interval, r.bucket), s.key
+ORDER BY r.station_id, s.key, time_bucket($5::interval, r.bucket)
 """
 
 

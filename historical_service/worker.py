@@ -89,7 +89,21 @@ class Worker:
             return
         if command.lane != self.lane:
             return
-        await self.execute(command)
+        try:
+            await self.execute(command)
+        except (asyncpg.PostgresError, OSError, ValueError) as exc:
+            # An expected outcome, not a crash: the job fails with a reason, the worker goes on.
+            log.exception("job %s failed", command.job_id)
+            await jobs.finish(self.pool, command.job_id, "failed", rows=0, error=str(exc)[:500])
+            await self._publish(
+                HistoricalJobFailed(
+                    job_id=command.job_id,
+                    user_id=command.user_id,
+                    occurred_at=_now(),
+                    reason="query_failed",
+                    detail=str(exc)[:500],
+                )
+            )
 
     async def execute(self, command: RunHistoricalQuery) -> None:
         user = await user_by_id(self.pool, _uuid(command.user_id))
@@ -138,7 +152,7 @@ class Worker:
         rows = 0
         last_event = time.monotonic()
         async with self.pool.acquire() as conn:
-            await conn.execute("SET jit = off")
+            await conn.execute("SET jit = off; SET TimeZone = 'UTC'")
             with path.open("wb") as out:
                 out.write(header(query_plan).encode())
                 for n, window in enumerate(windows, start=1):

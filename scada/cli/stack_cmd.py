@@ -37,12 +37,17 @@ def up(
     _print_status(stack)
     if services or simulate:
         token = asyncio.run(stack.demo_token())
+        user_token = asyncio.run(stack.demo_user_token())
         typer.echo(
             "\n"
             "gateway      http://127.0.0.1:8080  (POST /v1/readings, /openapi.json, /metrics)\n"
             "processors   http://127.0.0.1:9101/metrics\n"
+            "history API  http://127.0.0.1:8081  (POST /v1/historical-jobs, GET /v1/events)\n"
+            "workers      http://127.0.0.1:9102/metrics\n"
             f"logs         {stack.home / 'logs'}\n"
-            "demo token (org 'demo', all its stations):\n"
+            "demo user token for the history API (org 'demo', all stations):\n"
+            f"{user_token}\n"
+            "demo write token (org 'demo', all its stations):\n"
             f"{token}"
         )
 

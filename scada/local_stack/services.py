@@ -41,6 +41,22 @@ PROCESSORS = Service(
 )
 
 
+HISTORICAL_API = Service(
+    "historical-api",
+    "historical_service",
+    "http://127.0.0.1:8081",
+    "http://127.0.0.1:8081/metrics",
+    ("api",),
+)
+HISTORICAL_WORKERS = Service(
+    "historical-workers",
+    "historical_service",
+    "127.0.0.1:9102",
+    "http://127.0.0.1:9102/metrics",
+    ("worker",),
+)
+
+
 def simulator(stations: int, rate: float) -> Service:
     return Service(
         "simulator",

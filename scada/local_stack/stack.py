@@ -12,12 +12,14 @@ import asyncio
 import fcntl
 import signal
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 import asyncpg
 
+from historical_service.users import create_user
 from ingest_gateway.tokens import create_token
 from scada.errors import ServerUnavailable, StackError
 from scada.kafka_topics import ensure_topics
@@ -25,7 +27,15 @@ from scada.local_stack import downloads
 from scada.local_stack.health import database_health, database_version, kafka_brokers, kafka_health
 from scada.local_stack.kafka import KafkaNode
 from scada.local_stack.processes import ManagedProcess, stop_all
-from scada.local_stack.services import GATEWAY, PROCESSORS, Service, service_health, simulator
+from scada.local_stack.services import (
+    GATEWAY,
+    HISTORICAL_API,
+    HISTORICAL_WORKERS,
+    PROCESSORS,
+    Service,
+    service_health,
+    simulator,
+)
 from scada.local_stack.timescaledb import TimescaleServer
 from scada.settings import PlatformSettings
 from scada.storage.database import connect, prepare_database
@@ -197,7 +207,7 @@ class LocalStack:
         return started
 
     def _services(self) -> list[Service]:
-        return [SIMULATOR, GATEWAY, PROCESSORS]
+        return [SIMULATOR, GATEWAY, PROCESSORS, HISTORICAL_API, HISTORICAL_WORKERS]
 
     async def _services_up(self, *, simulate: bool) -> list[str]:
         env = {
@@ -206,12 +216,13 @@ class LocalStack:
             "SCADA_HOME": str(self.home),
         }
         started = []
-        for service in (GATEWAY, PROCESSORS):
+        core = (GATEWAY, PROCESSORS, HISTORICAL_API, HISTORICAL_WORKERS)
+        for service in core:
             if service.process(self.home).pid() is None:
                 pid = service.start(self.home, env)
                 self.say(f"{service.name}: started pid {pid}")
                 started.append(service)
-        for service in (GATEWAY, PROCESSORS):
+        for service in core:
             await self._wait(
                 service.name,
                 _answers(service),
@@ -231,6 +242,22 @@ class LocalStack:
         conn = await connect(self.settings.effective_database_url)
         try:
             _, secret = await create_token(conn, org_id="demo", stations=["*"], name="make up")
+        finally:
+            await conn.close()
+        path.touch(mode=0o600)
+        path.write_text(secret + "\n")
+        return secret
+
+    async def demo_user_token(self) -> str:
+        """The demo dashboard user's bearer token (all of org 'demo'), created once."""
+        path = self.home / "demo-user-token"
+        if path.exists():
+            return path.read_text().strip()
+        conn = await connect(self.settings.effective_database_url)
+        try:
+            _, secret = await create_user(
+                conn, name=f"demo-{uuid.uuid4().hex[:6]}", org_id="demo", stations=["*"]
+            )
         finally:
             await conn.close()
         path.touch(mode=0o600)
