@@ -6,7 +6,15 @@ import logging
 
 import typer
 
-from scada.cli import bench_cmd, schemas_cmd, simulate_cmd, stack_cmd, tokens_cmd, users_cmd
+from scada.cli import (
+    bench_cmd,
+    jobs_cmd,
+    schemas_cmd,
+    simulate_cmd,
+    stack_cmd,
+    tokens_cmd,
+    users_cmd,
+)
 from scada.errors import ScadaError
 
 app = typer.Typer(
@@ -20,6 +28,7 @@ app.add_typer(stack_cmd.app, name="stack")
 app.add_typer(schemas_cmd.app, name="schemas")
 app.add_typer(tokens_cmd.app, name="tokens")
 app.add_typer(users_cmd.app, name="users")
+app.add_typer(jobs_cmd.app, name="jobs")
 app.command("simulate")(simulate_cmd.simulate)
 app.command("bench")(bench_cmd.bench)
 
