@@ -14,10 +14,15 @@ from starlette.routing import Route
 
 from historical_service import api
 from historical_service.events import EventBroker
+from historical_service.openapi import OPENAPI
 from historical_service.settings import HistoricalSettings
 from scada.kafka_clients import durable_producer
 from scada.kafka_topics import ensure_topics
 from scada.storage.database import prepare_database
+
+
+async def _openapi(request: Request) -> Response:
+    return api.ORJSONResponse(OPENAPI)
 
 
 async def _metrics(request: Request) -> Response:
@@ -54,6 +59,7 @@ def create_app(settings: HistoricalSettings) -> Starlette:
             Route("/v1/historical-jobs/{job_id}", api.cancel_job, methods=["DELETE"]),
             Route("/v1/historical-jobs/{job_id}/result", api.job_result, methods=["GET"]),
             Route("/v1/events", api.events),
+            Route("/openapi.json", _openapi),
             Route("/metrics", _metrics),
         ],
         lifespan=lifespan,

@@ -164,6 +164,7 @@ async def test_a_raw_job_exports_exactly_the_stored_rows_and_announces_completio
         assert len(rows) == 1 + 2000
         assert {r[0] for r in rows[1:]} == {station}
 
+        assert "/v1/events" in (await client.get("/openapi.json")).json()["paths"]
         page = (await client.get(job["result_url"], headers=_auth(token))).json()
         assert {s["sensor"] for s in page["series"]} == {"temperature", "rain"}
 
