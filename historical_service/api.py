@@ -215,10 +215,10 @@ async def job_result(request: Request) -> Response:
     job = await _own_job(request, user)
     if job is None:
         return _problem(404, "not_found", "no such job")
-    if job["status"] != "completed" or not job["result_path"]:
+    if job["status"] != "completed":
         return _problem(409, "not_ready", f"the job is {job['status']}")
-    path = Path(job["result_path"])
-    expired = job["result_expires_at"] < datetime.now(UTC)
+    path = Path(job["result_path"] or "")
+    expired = job["result_expires_at"] < datetime.now(UTC) or not job["result_path"]
     if expired or not path.exists():  # noqa: ASYNC240 (one local stat)
         return _problem(410, "expired", "the result has expired; run the job again")
     if "text/csv" in request.headers.get("accept", ""):

@@ -6,6 +6,7 @@ import asyncio
 
 import asyncpg
 
+from historical_service.janitor import run_janitor
 from historical_service.settings import HistoricalSettings
 from historical_service.worker import Worker
 from scada.kafka_clients import durable_producer
@@ -27,7 +28,9 @@ async def run_workers(settings: HistoricalSettings, stop: asyncio.Event) -> None
         workers = [
             Worker(settings, pool, producer, topics, lane) for lane in ("interactive", "bulk")
         ]
-        await asyncio.gather(*(w.run(stop) for w in workers))
+        await asyncio.gather(
+            *(w.run(stop) for w in workers), run_janitor(pool, producer, topics, stop)
+        )
     finally:
         await producer.stop()
         await pool.close()

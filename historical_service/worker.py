@@ -23,7 +23,7 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from pydantic import ValidationError
 
-from historical_service import jobs
+from historical_service import jobs, metrics
 from historical_service.query import chunks, copy_chunk, header
 from historical_service.resolution import plan
 from historical_service.settings import HistoricalSettings
@@ -144,6 +144,14 @@ class Worker:
             await asyncio.sleep(1.0)
 
     async def _run(self, command: RunHistoricalQuery, job: dict[str, Any]) -> None:
+        started = time.monotonic()
+        if job["attempts"] == 1:
+            wait = (_now() - job["queued_at"]).total_seconds()
+            metrics.QUEUE_WAIT.labels(lane=self.lane).observe(max(0.0, wait))
+        state = await self._export(command)
+        metrics.DURATION.labels(lane=self.lane, state=state).observe(time.monotonic() - started)
+
+    async def _export(self, command: RunHistoricalQuery) -> str:
         query_plan = plan(command.resolution, command.start, command.end)
         windows = chunks(command.start, command.end, query_plan)
         directory = self.settings.effective_results_dir
@@ -164,7 +172,7 @@ class Worker:
                         self.pool, command.job_id, self.owner, self.lease, progress, rows
                     ):
                         await self._cancelled(command, rows, path)
-                        return
+                        return "cancelled"
                     if time.monotonic() - last_event >= PROGRESS_EVERY:
                         await self._publish(
                             HistoricalJobProgressed(
@@ -190,6 +198,8 @@ class Worker:
                 expires_at=_now() + ttl,
             )
         )
+        metrics.ROWS.labels(lane=self.lane).inc(rows)
+        return "completed"
 
     async def _cancelled(self, command: RunHistoricalQuery, rows: int, path: Any) -> None:
         path.unlink(missing_ok=True)

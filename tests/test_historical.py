@@ -24,6 +24,7 @@ import uvicorn
 from aiokafka import AIOKafkaConsumer
 
 from historical_service.app import create_app
+from historical_service.janitor import sweep
 from historical_service.service import run_workers
 from historical_service.settings import HistoricalSettings
 from historical_service.users import create_user
@@ -436,3 +437,39 @@ async def test_a_job_whose_worker_is_killed_completes_on_another(
 
 async def _is(probe: Any, wanted: str) -> bool:
     return bool(await probe() == wanted)
+
+
+async def test_janitor_removes_expired_results_and_fails_lost_jobs(
+    historical: Any, database_url: str, unique: str, producer: Any, tmp_path: Path
+) -> None:
+    settings, client = historical
+    token = await _user(database_url, [f"{unique}-j"])
+    stale = tmp_path / "stale.csv"
+    stale.write_text("station_id,ts,sensor,value\n")
+    lost, done = uuid4(), uuid4()
+    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=2)
+    try:
+        user_id = await pool.fetchval(
+            "SELECT user_id FROM historical.users WHERE token_sha256 = sha256($1::text::bytea)",
+            token,
+        )
+        for job_id, status in ((lost, "running"), (done, "completed")):
+            await pool.execute(
+                "INSERT INTO historical.jobs (job_id, user_id, lane, stations, sensors, "
+                "range_start, range_end, resolution, status, lease_expires_at, result_path, "
+                "result_expires_at) VALUES ($1, $2, 'bulk', '{x}', '{t}', now(), now(), 'raw', "
+                "$3, now() - interval '10 minutes', $4, now() - interval '1 minute')",
+                job_id,
+                user_id,
+                status,
+                str(stale) if status == "completed" else None,
+            )
+        removed, failed = await sweep(pool, producer, settings.topics)
+        assert (removed, failed) >= (1, 1)
+        assert not stale.exists()
+        job = (await client.get(f"/v1/historical-jobs/{lost}", headers=_auth(token))).json()
+        assert (job["status"], job["error"].split(":")[0]) == ("failed", "worker_lost")
+        gone = await client.get(f"/v1/historical-jobs/{done}/result", headers=_auth(token))
+        assert gone.status_code == 410
+    finally:
+        await pool.close()
