@@ -122,6 +122,27 @@ async def create_job(request: Request) -> Response:
         if query_plan.is_raw and body.end - body.start > user.max_range / 100
         else "interactive"
     )
+    base = state.settings.public_url
+    running = await jobs.find_in_flight(
+        state.pool,
+        user_id=user.user_id,
+        stations=body.stations,
+        sensors=body.sensors,
+        start=body.start,
+        end=body.end,
+        resolution=body.resolution,
+    )
+    if running is not None:  # the same heavy query is already on its way: share it
+        return ORJSONResponse(
+            {
+                "job_id": str(running),
+                "status": "queued",
+                "reused": True,
+                "status_url": f"{base}/v1/historical-jobs/{running}",
+                "events_url": f"{base}/v1/events",
+            },
+            202,
+        )
     job_id = uuid4()
     await jobs.insert_job(
         state.pool,
@@ -163,7 +184,6 @@ async def create_job(request: Request) -> Response:
         return _problem(
             503, "kafka_unavailable", "could not queue the job; retry", {"Retry-After": "5"}
         )
-    base = state.settings.public_url
     return ORJSONResponse(
         {
             "job_id": str(job_id),

@@ -43,6 +43,32 @@ async def insert_job(
     )
 
 
+async def find_in_flight(
+    pool: asyncpg.Pool,
+    *,
+    user_id: UUID,
+    stations: list[str],
+    sensors: list[str],
+    start: datetime,
+    end: datetime,
+    resolution: str,
+) -> UUID | None:
+    """The user's queued or running job for exactly this query, to reuse instead of rerunning."""
+    job_id = await pool.fetchval(
+        "SELECT job_id FROM historical.jobs WHERE user_id = $1 AND stations = $2 "
+        "AND sensors = $3 AND range_start = $4 AND range_end = $5 AND resolution = $6 "
+        "AND status IN ('queued', 'running') AND NOT cancel_requested "
+        "ORDER BY queued_at DESC LIMIT 1",
+        user_id,
+        stations,
+        sensors,
+        start,
+        end,
+        resolution,
+    )
+    return None if job_id is None else UUID(str(job_id))
+
+
 async def get_job(
     pool: asyncpg.Pool, job_id: UUID, user_id: UUID | None = None
 ) -> dict[str, Any] | None:

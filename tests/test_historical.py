@@ -473,3 +473,27 @@ async def test_janitor_removes_expired_results_and_fails_lost_jobs(
         assert gone.status_code == 410
     finally:
         await pool.close()
+
+
+async def test_the_same_query_while_its_job_runs_reuses_that_job(
+    historical: Any, database_url: str, unique: str
+) -> None:
+    _, client = historical
+    station = f"{unique}-r"
+    await _seed(database_url, station, 10)
+    token = await _user(database_url, [station])
+    query = {
+        "stations": [station],
+        "sensors": ["temperature"],
+        "start": T0.isoformat(),
+        "end": (T0 + timedelta(days=390)).isoformat(),
+        "resolution": "raw",
+        "lane": "bulk",
+    }
+    first = (await client.post("/v1/historical-jobs", headers=_auth(token), json=query)).json()
+    second = (await client.post("/v1/historical-jobs", headers=_auth(token), json=query)).json()
+    assert second["job_id"] == first["job_id"]
+    assert second["reused"] is True
+    other = await _user(database_url, [station])
+    theirs = (await client.post("/v1/historical-jobs", headers=_auth(other), json=query)).json()
+    assert theirs["job_id"] != first["job_id"]  # never another user's job
