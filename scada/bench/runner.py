@@ -22,7 +22,7 @@ import asyncpg
 import httpx
 import orjson
 
-from scada.bench import measure
+from scada.bench import historical, measure
 from scada.bench.report import write_markdown
 from scada.bench.workload import Bodies
 from scada.local_stack.services import PROCESSORS
@@ -34,7 +34,12 @@ Say = Callable[[str], None]
 
 
 async def run_bench(
-    repo: Path, say: Say, *, quick: bool = False, gateway: str = "http://127.0.0.1:8080"
+    repo: Path,
+    say: Say,
+    *,
+    quick: bool = False,
+    gateway: str = "http://127.0.0.1:8080",
+    api: str = "http://127.0.0.1:8081",
 ) -> Path:
     settings = PlatformSettings()
     stack = LocalStack(settings, say=say)
@@ -77,6 +82,15 @@ async def run_bench(
             say("raw COPY-with-dedupe of the same volume, same database ...")
             results["raw_copy_dedupe"] = await measure.raw_copy_with_dedupe(pool, bodies, backlog)
             say(f"  {results['raw_copy_dedupe']}")
+            user_token = await stack.demo_user_token()
+            await historical.ensure_year_of_data(client, token, pool, say)
+            async with httpx.AsyncClient(base_url=api, timeout=300) as api_client:
+                say("historical: one-year chart job, one station, auto resolution ...")
+                results["chart_year"] = await historical.chart_year(api_client, user_token)
+                say(f"  {results['chart_year']}")
+                say("historical: raw export of 30 days ...")
+                results["raw_export"] = await historical.raw_export(api_client, user_token)
+                say(f"  {results['raw_export']}")
             results["catch_up"]["ratio_to_raw"] = round(
                 results["catch_up"]["readings_per_second"]
                 / results["raw_copy_dedupe"]["readings_per_second"],
