@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import BinaryIO
 
 import asyncpg
@@ -97,15 +95,3 @@ async def copy_chunk(
 
 def header(plan: Plan) -> str:
     return RAW_HEADER if plan.is_raw else AGGREGATED_HEADER
-
-
-async def read_csv_rows(path: Path, offset: int, limit: int) -> AsyncIterator[list[str]]:
-    """Rows ``offset`` … ``offset + limit`` of a result file, header excluded."""
-    with path.open() as handle:
-        next(handle, None)
-        for n, line in enumerate(handle):
-            if n < offset:
-                continue
-            if n >= offset + limit:
-                break
-            yield line.rstrip("\n").split(",")

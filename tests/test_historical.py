@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import asyncpg
 import httpx
@@ -87,20 +87,25 @@ async def _seed(database_url: str, station: str, count: int) -> None:
         await conn.close()
 
 
-async def _user(database_url: str, stations: list[str], max_days: int = 400) -> str:
+async def _new_user(
+    database_url: str, stations: list[str], max_days: int = 400
+) -> tuple[UUID, str]:
+    """A user of these stations: (user_id, bearer token)."""
     conn = await asyncpg.connect(database_url)
     try:
-        return (
-            await create_user(
-                conn,
-                name=f"u-{uuid4().hex[:8]}",
-                org_id="org",
-                stations=stations,
-                max_range_days=max_days,
-            )
-        )[1]
+        return await create_user(
+            conn,
+            name=f"u-{uuid4().hex[:8]}",
+            org_id="org",
+            stations=stations,
+            max_range_days=max_days,
+        )
     finally:
         await conn.close()
+
+
+async def _user(database_url: str, stations: list[str], max_days: int = 400) -> str:
+    return (await _new_user(database_url, stations, max_days))[1]
 
 
 def _auth(token: str) -> dict[str, str]:
@@ -212,7 +217,7 @@ async def test_permissions_are_checked_by_the_api_and_again_by_the_worker(
     historical: Any, database_url: str, unique: str, producer: Any
 ) -> None:
     settings, client = historical
-    token = await _user(database_url, [f"{unique}-mine"], max_days=7)
+    user_id, token = await _new_user(database_url, [f"{unique}-mine"], max_days=7)
     body = {
         "stations": [f"{unique}-theirs"],
         "sensors": ["t"],
@@ -235,28 +240,20 @@ async def test_permissions_are_checked_by_the_api_and_again_by_the_worker(
     # A command written straight onto the topic, for a station the user may not read.
     listing = (await client.get("/v1/historical-jobs", headers=_auth(token))).json()
     assert listing["jobs"] == []
-    conn = await asyncpg.connect(database_url)
-    try:
-        user_id = await conn.fetchval(
-            "SELECT user_id FROM historical.users WHERE token_sha256 = sha256($1::text::bytea)",
-            token,
-        )
-        forged = RunHistoricalQuery(
-            job_id=uuid4(),
-            user_id=str(user_id),
-            org_id="org",
-            lane="interactive",
-            stations=[f"{unique}-theirs"],
-            sensors=["t"],
-            start=T0,
-            end=T0 + timedelta(days=1),
-            resolution="raw",
-            requested_at=datetime.now(UTC),
-        )
-        topic = settings.topics.historical_requests
-        await producer.send_and_wait(topic.name, topic.serialize(forged))
-    finally:
-        await conn.close()
+    forged = RunHistoricalQuery(
+        job_id=uuid4(),
+        user_id=str(user_id),
+        org_id="org",
+        lane="interactive",
+        stations=[f"{unique}-theirs"],
+        sensors=["t"],
+        start=T0,
+        end=T0 + timedelta(days=1),
+        resolution="raw",
+        requested_at=datetime.now(UTC),
+    )
+    topic = settings.topics.historical_requests
+    await producer.send_and_wait(topic.name, topic.serialize(forged))
     events = settings.topics.historical_events
     consumer = AIOKafkaConsumer(
         events.name,
@@ -362,7 +359,7 @@ async def test_a_job_whose_worker_is_killed_completes_on_another(
     settings, client = historical
     station = f"{unique}-k"
     await _seed(database_url, station, 10)
-    token = await _user(database_url, [station])
+    user_id, token = await _new_user(database_url, [station])
     env = {
         **os.environ,
         "SCADA_KAFKA_BOOTSTRAP": settings.effective_kafka_bootstrap,
@@ -387,14 +384,6 @@ async def test_a_job_whose_worker_is_killed_completes_on_another(
     own = settings.model_copy(update={"topic_namespace": f"{unique}-own"})
     first = start_worker("first")
     try:
-        conn = await asyncpg.connect(database_url)
-        try:
-            user_id = await conn.fetchval(
-                "SELECT user_id FROM historical.users WHERE token_sha256 = sha256($1::text::bytea)",
-                token,
-            )
-        finally:
-            await conn.close()
         job_id = uuid4()
         command = RunHistoricalQuery(
             job_id=job_id,
@@ -443,16 +432,12 @@ async def test_janitor_removes_expired_results_and_fails_lost_jobs(
     historical: Any, database_url: str, unique: str, producer: Any, tmp_path: Path
 ) -> None:
     settings, client = historical
-    token = await _user(database_url, [f"{unique}-j"])
+    user_id, token = await _new_user(database_url, [f"{unique}-j"])
     stale = tmp_path / "stale.csv"
     stale.write_text("station_id,ts,sensor,value\n")
     lost, done = uuid4(), uuid4()
     pool = await asyncpg.create_pool(database_url, min_size=1, max_size=2)
     try:
-        user_id = await pool.fetchval(
-            "SELECT user_id FROM historical.users WHERE token_sha256 = sha256($1::text::bytea)",
-            token,
-        )
         for job_id, status in ((lost, "running"), (done, "completed")):
             await pool.execute(
                 "INSERT INTO historical.jobs (job_id, user_id, lane, stations, sensors, "

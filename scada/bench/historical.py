@@ -12,19 +12,9 @@ import asyncpg
 import httpx
 
 from scada.simulator.client import Poster, backfill
-from scada.simulator.weather import station_ids
+from scada.simulator.weather import SENSORS, station_ids
 
 YEAR_STATION = station_ids(1, "YEAR")[0]
-SENSORS = [
-    "temperature",
-    "humidity",
-    "wind_speed",
-    "wind_direction",
-    "rain",
-    "pressure",
-    "solar_radiation",
-    "battery",
-]
 
 
 async def ensure_year_of_data(
@@ -79,7 +69,7 @@ async def chart_year(api: httpx.AsyncClient, token: str, runs: int = 7) -> dict[
     end = datetime.now(UTC)
     body = {
         "stations": [YEAR_STATION],
-        "sensors": SENSORS,
+        "sensors": list(SENSORS),
         "start": (end - timedelta(days=365)).isoformat(),
         "end": end.isoformat(),
         "resolution": "auto",
@@ -105,7 +95,7 @@ async def raw_export(api: httpx.AsyncClient, token: str, days: int = 30) -> dict
     end = datetime.now(UTC) - timedelta(days=1)
     body = {
         "stations": [YEAR_STATION],
-        "sensors": SENSORS,
+        "sensors": list(SENSORS),
         "start": (end - timedelta(days=days)).isoformat(),
         "end": end.isoformat(),
         "resolution": "raw",

@@ -6,16 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import orjson
 
-SENSORS = (
-    "temperature",
-    "humidity",
-    "wind_speed",
-    "wind_direction",
-    "rain",
-    "pressure",
-    "solar_radiation",
-    "battery",
-)
+from scada.simulator.weather import SENSORS
 
 
 class Bodies:

@@ -236,28 +236,32 @@ class LocalStack:
 
     async def demo_token(self) -> str:
         """The demo organisation's write token, created once and kept in ``$SCADA_HOME``."""
-        path = self.home / "demo-token"
-        if path.exists():
-            return path.read_text().strip()
-        conn = await connect(self.settings.effective_database_url)
-        try:
-            _, secret = await create_token(conn, org_id="demo", stations=["*"], name="make up")
-        finally:
-            await conn.close()
-        path.touch(mode=0o600)
-        path.write_text(secret + "\n")
-        return secret
+        return await self._kept_secret(
+            "demo-token",
+            lambda conn: create_token(conn, org_id="demo", stations=["*"], name="make up"),
+        )
 
     async def demo_user_token(self) -> str:
         """The demo dashboard user's bearer token (all of org 'demo'), created once."""
-        path = self.home / "demo-user-token"
+        return await self._kept_secret(
+            "demo-user-token",
+            lambda conn: create_user(
+                conn, name=f"demo-{uuid.uuid4().hex[:6]}", org_id="demo", stations=["*"]
+            ),
+        )
+
+    async def _kept_secret(
+        self,
+        filename: str,
+        make: Callable[[asyncpg.Connection], Awaitable[tuple[uuid.UUID, str]]],
+    ) -> str:
+        """A secret made once by ``make`` and kept (mode 0600) in ``$SCADA_HOME/filename``."""
+        path = self.home / filename
         if path.exists():
             return path.read_text().strip()
         conn = await connect(self.settings.effective_database_url)
         try:
-            _, secret = await create_user(
-                conn, name=f"demo-{uuid.uuid4().hex[:6]}", org_id="demo", stations=["*"]
-            )
+            _, secret = await make(conn)
         finally:
             await conn.close()
         path.touch(mode=0o600)

@@ -12,6 +12,17 @@ import random
 from datetime import datetime, timedelta, timezone
 
 LOCAL = timezone(timedelta(hours=7))
+SENSORS = (
+    "temperature",
+    "humidity",
+    "wind_speed",
+    "wind_direction",
+    "rain",
+    "pressure",
+    "solar_radiation",
+    "battery",
+)
+"""The eight sensors of an automatic weather station, as :func:`reading` names them."""
 
 
 def station_ids(count: int, prefix: str = "AWS") -> list[str]:
