@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from historical_service import jobs
-from historical_service.events import EventBroker
+from historical_service.events import EventBroker, decode_position
 from historical_service.resolution import plan
 from historical_service.settings import HistoricalSettings
 from historical_service.users import User, user_by_token
@@ -283,19 +283,26 @@ async def events(request: Request) -> Response:
         return user
     state: ApiState = request.app.state.api
     user_id = str(user.user_id)
-    queue = state.events.subscribe(user_id)
+    queue, live_from = state.events.subscribe(user_id)
+    resume = decode_position(request.headers.get("last-event-id", ""), len(live_from))
+
+    def frame(event_id: str, event: Any) -> bytes:
+        data = event.model_dump_json()
+        return f"id: {event_id}\nevent: {event.type}\ndata: {data}\n\n".encode()
 
     async def stream() -> AsyncIterator[bytes]:
         try:
-            yield b": connected\n\n"
+            yield b"retry: 2000\n: connected\n\n"
+            if resume is not None:  # what the client missed while away, then live
+                async for event_id, event in state.events.replay(user_id, resume, live_from):
+                    yield frame(event_id, event)
             while True:
                 try:
                     event_id, event = await asyncio.wait_for(queue.get(), HEARTBEAT_SECONDS)
                 except TimeoutError:
                     yield b": heartbeat\n\n"
                     continue
-                data = event.model_dump_json()
-                yield f"id: {event_id}\nevent: {event.type}\ndata: {data}\n\n".encode()
+                yield frame(event_id, event)
         finally:
             state.events.unsubscribe(user_id, queue)
 

@@ -1,8 +1,14 @@
-"""Fan-out of job events from Kafka to each user's Server-Sent Events streams.
+"""Fan-out of job events from Kafka to each user's Server-Sent Events streams, resumable.
 
 Every API process reads the whole events topic (no consumer group, from the
-end at start) and hands each event to the queues of its user's open streams.
-A user only ever receives events whose ``user_id`` is theirs.
+end at start) and hands each event to the queues of its user's open streams;
+a user only ever receives events whose ``user_id`` is theirs.
+
+An event's SSE id is the read position of every partition just after it
+(``"v1:12.0.7.3.0.9"``). A client that reconnects with ``Last-Event-ID`` gets
+every event of theirs between that position and the live stream replayed
+from Kafka, in partition order, then the live stream: nothing missed, nothing
+repeated.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 from collections import defaultdict
+from collections.abc import AsyncIterator
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -19,15 +26,35 @@ from aiokafka.errors import KafkaError
 from schemas.topics import Topic
 
 log = logging.getLogger(__name__)
+Positions = dict[int, int]
+Delivery = tuple[str, Any]
+REPLAY_TIMEOUT = 10.0  # seconds; a replay that cannot finish gives way to the live stream
+
+
+def encode_position(positions: Positions) -> str:
+    return "v1:" + ".".join(str(positions[p]) for p in sorted(positions))
+
+
+def decode_position(text: str, partitions: int) -> Positions | None:
+    """The positions in an SSE id, or ``None`` if it is not one of ours (start from live)."""
+    if not text.startswith("v1:"):
+        return None
+    try:
+        offsets = [int(part) for part in text[3:].split(".")]
+    except ValueError:
+        return None
+    if len(offsets) != partitions or min(offsets) < 0:
+        return None
+    return dict(enumerate(offsets))
 
 
 class EventBroker:
     def __init__(self, bootstrap: str, topic: Topic[Any]) -> None:
+        self.bootstrap = bootstrap
         self.topic = topic
-        self.consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="latest"
-        )
-        self.subscribers: dict[str, set[asyncio.Queue[tuple[str, Any]]]] = defaultdict(set)
+        self.consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+        self.subscribers: dict[str, set[asyncio.Queue[Delivery]]] = defaultdict(set)
+        self.positions: Positions = {}
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -36,11 +63,11 @@ class EventBroker:
         if not partitions:
             await self.consumer._client.force_metadata_update()  # topic created moments ago
             partitions = self.consumer.partitions_for_topic(self.topic.name) or set()
-        assigned = [TopicPartition(self.topic.name, p) for p in partitions]
+        assigned = [TopicPartition(self.topic.name, p) for p in sorted(partitions)]
         self.consumer.assign(assigned)
         await self.consumer.seek_to_end(*assigned)
         for tp in assigned:  # resolve "end" now, before any job can publish
-            await self.consumer.position(tp)
+            self.positions[tp.partition] = await self.consumer.position(tp)
         self._task = asyncio.create_task(self._pump())
 
     async def stop(self) -> None:
@@ -50,13 +77,53 @@ class EventBroker:
                 await self._task
         await self.consumer.stop()
 
-    def subscribe(self, user_id: str) -> asyncio.Queue[tuple[str, Any]]:
-        queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue(maxsize=1000)
-        self.subscribers[user_id].add(queue)
-        return queue
+    def subscribe(self, user_id: str) -> tuple[asyncio.Queue[Delivery], Positions]:
+        """A queue of the user's live events, and the position where live begins.
 
-    def unsubscribe(self, user_id: str, queue: asyncio.Queue[tuple[str, Any]]) -> None:
+        No ``await`` here: nothing can be published between the two.
+        """
+        queue: asyncio.Queue[Delivery] = asyncio.Queue(maxsize=1000)
+        self.subscribers[user_id].add(queue)
+        return queue, dict(self.positions)
+
+    def unsubscribe(self, user_id: str, queue: asyncio.Queue[Delivery]) -> None:
         self.subscribers[user_id].discard(queue)
+
+    async def replay(
+        self, user_id: str, since: Positions, until: Positions
+    ) -> AsyncIterator[Delivery]:
+        """The user's events between two positions, read again from Kafka."""
+        if all(since.get(p, 0) >= until[p] for p in until):
+            return
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",  # a position past retention resumes at the oldest kept
+        )
+        await consumer.start()
+        deadline = asyncio.get_running_loop().time() + REPLAY_TIMEOUT
+        try:
+            wanted = [TopicPartition(self.topic.name, p) for p in until if since[p] < until[p]]
+            consumer.assign(wanted)
+            for tp in wanted:
+                consumer.seek(tp, since[tp.partition])
+            position = dict(since)
+            remaining = set(wanted)
+            while remaining and asyncio.get_running_loop().time() < deadline:
+                batch = await consumer.getmany(*remaining, timeout_ms=1000)
+                for tp, records in batch.items():
+                    for record in records:
+                        if record.offset >= until[tp.partition]:
+                            remaining.discard(tp)
+                            break
+                        position[tp.partition] = record.offset + 1
+                        event = self._decode(record.value)
+                        if event is not None and event.user_id == user_id:
+                            yield encode_position(position), event
+                    if position[tp.partition] >= until[tp.partition]:
+                        remaining.discard(tp)
+        finally:
+            await consumer.stop()
 
     async def _pump(self) -> None:
         while True:
@@ -66,13 +133,19 @@ class EventBroker:
                 log.warning("events consumer: %s", exc)
                 await asyncio.sleep(1)
                 continue
-            for records in batch.values():
+            for tp, records in sorted(batch.items(), key=lambda item: item[0].partition):
                 for record in records:
-                    try:
-                        event = self.topic.deserialize(record.value or b"")
-                    except ValueError:
+                    self.positions[tp.partition] = record.offset + 1
+                    event = self._decode(record.value)
+                    if event is None:
                         continue
-                    event_id = f"{record.partition}:{record.offset}"
+                    event_id = encode_position(self.positions)
                     for queue in list(self.subscribers.get(event.user_id, ())):
                         if not queue.full():
                             queue.put_nowait((event_id, event))
+
+    def _decode(self, value: bytes | None) -> Any:
+        try:
+            return self.topic.deserialize(value or b"")
+        except ValueError:
+            return None

@@ -482,3 +482,52 @@ async def test_the_same_query_while_its_job_runs_reuses_that_job(
     other = await _user(database_url, [station])
     theirs = (await client.post("/v1/historical-jobs", headers=_auth(other), json=query)).json()
     assert theirs["job_id"] != first["job_id"]  # never another user's job
+
+
+async def test_events_resume_after_a_disconnect_with_last_event_id(
+    historical: Any, database_url: str, unique: str
+) -> None:
+    _, client = historical
+    station = f"{unique}-sse"
+    await _seed(database_url, station, 100)
+    token = await _user(database_url, [station])
+
+    async def read(last_event_id: str | None, until: str) -> list[tuple[str, str]]:
+        """(id, type) of events until one of type ``until`` arrives."""
+        headers = _auth(token) | ({"last-event-id": last_event_id} if last_event_id else {})
+        seen: list[tuple[str, str]] = []
+        event_id = ""
+        async with client.stream("GET", "/v1/events", headers=headers, timeout=None) as stream:
+            async for line in stream.aiter_lines():
+                if line.startswith("id: "):
+                    event_id = line[4:]
+                elif line.startswith("event: "):
+                    seen.append((event_id, line[7:]))
+                    if line[7:] == until:
+                        return seen
+                elif line.startswith(": connected") and not seen and last_event_id is None:
+                    ready.set()
+        return seen
+
+    ready = asyncio.Event()
+    first = asyncio.create_task(read(None, "queued"))
+    await asyncio.wait_for(ready.wait(), 10)
+    job = await client.post(
+        "/v1/historical-jobs",
+        headers=_auth(token),
+        json={
+            "stations": [station],
+            "sensors": ["temperature"],
+            "start": T0.isoformat(),
+            "end": (T0 + timedelta(days=1)).isoformat(),
+            "resolution": "raw",
+        },
+    )
+    ((queued_id, kind),) = await asyncio.wait_for(first, 10)  # then the client goes away
+    assert kind == "queued"
+    await _finished(client, token, job.json()["job_id"])
+
+    missed = await asyncio.wait_for(read(queued_id, "completed"), 15)
+    assert [kind for _, kind in missed][-1] == "completed"
+    assert "queued" not in [kind for _, kind in missed]
+    assert all(event_id.startswith("v1:") for event_id, _ in missed)
