@@ -312,6 +312,20 @@ async def test_cancelling_a_running_export_stops_it_within_a_second(
     job = (await client.get(url, headers=_auth(token))).json()
     assert job["progress"] < 1.0
     assert (await client.get(f"{url}/result", headers=_auth(token))).status_code == 409
+    # The worker is free again: the next export in its lane runs to the end.
+    after = await client.post(
+        "/v1/historical-jobs",
+        headers=_auth(token),
+        json={
+            "stations": [station],
+            "sensors": ["temperature"],
+            "start": T0.isoformat(),
+            "end": (T0 + timedelta(days=2)).isoformat(),
+            "resolution": "raw",
+            "lane": "bulk",
+        },
+    )
+    assert (await _finished(client, token, after.json()["job_id"]))["status"] == "completed"
 
 
 async def test_an_interactive_job_is_not_stuck_behind_twenty_bulk_exports(
