@@ -243,8 +243,11 @@ async def job_result(request: Request) -> Response:
         return _problem(410, "expired", "the result has expired; run the job again")
     if "text/csv" in request.headers.get("accept", ""):
         return StreamingResponse(_stream_file(path), media_type="text/csv")
-    offset = int(request.query_params.get("offset", "0"))
-    limit = min(int(request.query_params.get("limit", "10000")), 100_000)
+    try:
+        offset = max(0, int(request.query_params.get("offset", "0")))
+        limit = max(1, min(int(request.query_params.get("limit", "10000")), 100_000))
+    except ValueError:
+        return _problem(422, "invalid_request", "offset and limit must be whole numbers")
     return ORJSONResponse(_json_page(path, offset, limit))
 
 

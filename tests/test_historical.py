@@ -173,6 +173,8 @@ async def test_a_raw_job_exports_exactly_the_stored_rows_and_announces_completio
         assert "/v1/events" in (await client.get("/openapi.json")).json()["paths"]
         page = (await client.get(job["result_url"], headers=_auth(token))).json()
         assert {s["sensor"] for s in page["series"]} == {"temperature", "rain"}
+        bad_page = await client.get(f"{job['result_url']}?offset=x", headers=_auth(token))
+        assert bad_page.status_code == 422
 
         await wait_for(lambda: asyncio.sleep(0, any(e["type"] == "completed" for e in mine)))
         assert {e["job_id"] for e in mine} == {job_id}
