@@ -23,13 +23,12 @@ from scada.errors import ScadaError
 class GatewayError(ScadaError):
     http_status = 400
     code = "bad_request"
+    retry_after: float | None = None
 
     def __init__(self, message: str, *, errors: list[dict[str, Any]] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.errors = errors or []
-
-    retry_after: float | None = None
 
 
 class InvalidReadings(GatewayError):
