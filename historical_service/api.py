@@ -123,7 +123,7 @@ async def create_job(request: Request) -> Response:
         else "interactive"
     )
     base = state.settings.public_url
-    running = await jobs.find_in_flight(
+    reusable = await jobs.find_reusable(
         state.pool,
         user_id=user.user_id,
         stations=body.stations,
@@ -132,13 +132,14 @@ async def create_job(request: Request) -> Response:
         end=body.end,
         resolution=body.resolution,
     )
-    if running is not None:  # the same heavy query is already on its way: share it
+    if reusable is not None:  # the same heavy query is on its way, or its answer still holds
+        reused_id, status = reusable
         return ORJSONResponse(
             {
-                "job_id": str(running),
-                "status": "queued",
+                "job_id": str(reused_id),
+                "status": status,
                 "reused": True,
-                "status_url": f"{base}/v1/historical-jobs/{running}",
+                "status_url": f"{base}/v1/historical-jobs/{reused_id}",
                 "events_url": f"{base}/v1/events",
             },
             202,

@@ -43,7 +43,7 @@ async def insert_job(
     )
 
 
-async def find_in_flight(
+async def find_reusable(
     pool: asyncpg.Pool,
     *,
     user_id: UUID,
@@ -52,13 +52,29 @@ async def find_in_flight(
     start: datetime,
     end: datetime,
     resolution: str,
-) -> UUID | None:
-    """The user's queued or running job for exactly this query, to reuse instead of rerunning."""
-    job_id = await pool.fetchval(
-        "SELECT job_id FROM historical.jobs WHERE user_id = $1 AND stations = $2 "
-        "AND sensors = $3 AND range_start = $4 AND range_end = $5 AND resolution = $6 "
-        "AND status IN ('queued', 'running') AND NOT cancel_requested "
-        "ORDER BY queued_at DESC LIMIT 1",
+) -> tuple[UUID, str] | None:
+    """The user's job for exactly this query that can answer it instead of a new run.
+
+    A queued or running one; or a completed one whose result is still kept and
+    whose range received no new data since it finished
+    (``telemetry.station_day_writes``, kept by the stream processors).
+    """
+    row = await pool.fetchrow(
+        """
+        SELECT j.job_id, j.status FROM historical.jobs j
+        WHERE j.user_id = $1 AND j.stations = $2 AND j.sensors = $3 AND j.range_start = $4
+          AND j.range_end = $5 AND j.resolution = $6 AND NOT j.cancel_requested
+          AND (j.status IN ('queued', 'running')
+               OR (j.status = 'completed' AND j.result_path IS NOT NULL
+                   AND j.result_expires_at > now()
+                   AND NOT EXISTS (
+                       SELECT 1 FROM telemetry.station_day_writes w
+                       WHERE w.station_id = ANY(j.stations)
+                         AND w.day >= time_bucket('1 day', j.range_start)
+                         AND w.day < j.range_end
+                         AND w.last_stored_at > j.finished_at)))
+        ORDER BY j.queued_at DESC LIMIT 1
+        """,
         user_id,
         stations,
         sensors,
@@ -66,7 +82,7 @@ async def find_in_flight(
         end,
         resolution,
     )
-    return None if job_id is None else UUID(str(job_id))
+    return None if row is None else (UUID(str(row["job_id"])), str(row["status"]))
 
 
 async def get_job(

@@ -83,6 +83,12 @@ WITH ins AS (
     SELECT station_id, time_bucket('1 hour', bucket) AS bucket, sensor,
            min(min) AS min, max(max) AS max, sum(sum) AS sum, sum(count) AS count
     FROM agg_1m GROUP BY 1, 2, 3
+), touched AS (
+    INSERT INTO telemetry.station_day_writes AS w (station_id, day, last_stored_at)
+    SELECT station_id, time_bucket('1 day', ts), now() FROM ins
+    UNION SELECT station_id, time_bucket('1 day', ts), now() FROM added
+    ON CONFLICT (station_id, day) DO UPDATE SET last_stored_at = EXCLUDED.last_stored_at
+    RETURNING 1
 ), r1m AS ({_ROLLUP.format(table="station_rollup_1m", source="agg_1m")}
 ), r1h AS ({_ROLLUP.format(table="station_rollup_1h", source="agg_1h")}
 )

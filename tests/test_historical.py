@@ -345,7 +345,8 @@ async def test_an_interactive_job_is_not_stuck_behind_twenty_bulk_exports(
         "resolution": "raw",
         "lane": "bulk",
     }
-    for _ in range(20):
+    for n in range(20):  # twenty different exports (identical ones would share one job)
+        export["end"] = (T0 + timedelta(days=390, seconds=n)).isoformat()
         assert (
             await client.post("/v1/historical-jobs", headers=_auth(token), json=export)
         ).status_code == 202
@@ -547,3 +548,39 @@ async def test_events_resume_after_a_disconnect_with_last_event_id(
     assert [kind for _, kind in missed][-1] == "completed"
     assert "queued" not in [kind for _, kind in missed]
     assert all(event_id.startswith("v1:") for event_id, _ in missed)
+
+
+async def test_a_finished_result_is_reused_until_new_data_arrives_in_its_range(
+    historical: Any, database_url: str, unique: str
+) -> None:
+    _, client = historical
+    station = f"{unique}-fresh"
+    await _seed(database_url, station, 50)
+    token = await _user(database_url, [station])
+    query = {
+        "stations": [station],
+        "sensors": ["temperature"],
+        "start": T0.isoformat(),
+        "end": (T0 + timedelta(days=1)).isoformat(),
+        "resolution": "raw",
+    }
+    first = (await client.post("/v1/historical-jobs", headers=_auth(token), json=query)).json()
+    await _finished(client, token, first["job_id"])
+    again = (await client.post("/v1/historical-jobs", headers=_auth(token), json=query)).json()
+    assert (again["job_id"], again["status"], again["reused"]) == (
+        first["job_id"],
+        "completed",
+        True,
+    )
+
+    conn = await asyncpg.connect(database_url)
+    await prepare_connection(conn)
+    try:  # a late reading inside the range
+        late = [(T0 + timedelta(hours=20), {"temperature": 1.0})]
+        await write_batch(conn, [StoredMessage(uuid4(), station, 0, late)])
+    finally:
+        await conn.close()
+    fresh = (await client.post("/v1/historical-jobs", headers=_auth(token), json=query)).json()
+    assert fresh["job_id"] != first["job_id"]
+    job = await _finished(client, token, fresh["job_id"])
+    assert job["rows_done"] == 51
