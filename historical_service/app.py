@@ -17,8 +17,7 @@ from historical_service.events import EventBroker
 from historical_service.openapi import OPENAPI
 from historical_service.settings import HistoricalSettings
 from scada.kafka_clients import durable_producer
-from scada.kafka_topics import ensure_topics
-from scada.storage.database import prepare_database
+from scada.startup import prepare_platform
 
 
 async def _openapi(request: Request) -> Response:
@@ -34,10 +33,7 @@ def create_app(settings: HistoricalSettings) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         topics = settings.topics
         bootstrap = settings.effective_kafka_bootstrap
-        await ensure_topics(
-            bootstrap, topics.all(), replication_override=settings.topic_replication_factor
-        )
-        await prepare_database(settings.effective_database_url)
+        await prepare_platform(settings)
         pool = await asyncpg.create_pool(settings.effective_database_url, min_size=1, max_size=10)
         producer = durable_producer(bootstrap, client_id="historical-api")
         broker = EventBroker(bootstrap, topics.historical_events)

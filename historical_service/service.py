@@ -10,17 +10,13 @@ from historical_service.janitor import run_janitor
 from historical_service.settings import HistoricalSettings
 from historical_service.worker import Worker
 from scada.kafka_clients import durable_producer
-from scada.kafka_topics import ensure_topics
-from scada.storage.database import prepare_database
+from scada.startup import prepare_platform
 
 
 async def run_workers(settings: HistoricalSettings, stop: asyncio.Event) -> None:
     topics = settings.topics
     bootstrap = settings.effective_kafka_bootstrap
-    await ensure_topics(
-        bootstrap, topics.all(), replication_override=settings.topic_replication_factor
-    )
-    await prepare_database(settings.effective_database_url)
+    await prepare_platform(settings)
     pool = await asyncpg.create_pool(settings.effective_database_url, min_size=2, max_size=6)
     producer = durable_producer(bootstrap, client_id="historical-workers")
     try:

@@ -29,8 +29,7 @@ from ingest_gateway.state import GatewayState
 from ingest_gateway.tokens import TokenStore
 from ingest_gateway.validation import Limits
 from scada.kafka_clients import durable_producer
-from scada.kafka_topics import ensure_topics
-from scada.storage.database import prepare_database
+from scada.startup import prepare_platform
 
 log = logging.getLogger(__name__)
 
@@ -42,12 +41,7 @@ def create_app(settings: GatewaySettings) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         topics = settings.topics
-        await ensure_topics(
-            settings.effective_kafka_bootstrap,
-            topics.all(),
-            replication_override=settings.topic_replication_factor,
-        )
-        await prepare_database(settings.effective_database_url)
+        await prepare_platform(settings)
         pool = await asyncpg.create_pool(settings.effective_database_url, min_size=2, max_size=10)
         producer = durable_producer(settings.effective_kafka_bootstrap, client_id="ingest-gateway")
         try:

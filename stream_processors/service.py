@@ -9,8 +9,7 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer
 
 from scada.kafka_clients import durable_producer
-from scada.kafka_topics import ensure_topics
-from scada.storage.database import prepare_database
+from scada.startup import prepare_platform
 from stream_processors.settings import ProcessorSettings
 from stream_processors.sink import SinkConfig, TimescaleSink
 from stream_processors.writer import prepare_connection
@@ -22,10 +21,7 @@ async def run_sink(settings: ProcessorSettings, stop: asyncio.Event) -> None:
     """Run the TimescaleDB sink until ``stop`` is set; closes every client it opened."""
     topics = settings.topics
     bootstrap = settings.effective_kafka_bootstrap
-    await ensure_topics(
-        bootstrap, topics.all(), replication_override=settings.topic_replication_factor
-    )
-    await prepare_database(settings.effective_database_url)
+    await prepare_platform(settings)
     pool = await asyncpg.create_pool(
         settings.effective_database_url,
         min_size=1,
