@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import csv
-from collections.abc import AsyncIterator
+import functools
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -70,6 +71,22 @@ async def _user(request: Request) -> User | Response:
     return user or _problem(401, "unauthenticated", "the token is unknown")
 
 
+Handler = Callable[[Request, User, ApiState], Awaitable[Response]]
+
+
+def authenticated(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    """Run ``handler`` with the caller's user and the app state; a 401 without a valid token."""
+
+    @functools.wraps(handler)
+    async def endpoint(request: Request) -> Response:
+        user = await _user(request)
+        if isinstance(user, Response):
+            return user
+        return await handler(request, user, request.app.state.api)
+
+    return endpoint
+
+
 def _job_view(job: dict[str, Any], base: str) -> dict[str, Any]:
     job_id = job["job_id"]
     view = {
@@ -95,11 +112,8 @@ def _job_view(job: dict[str, Any], base: str) -> dict[str, Any]:
     return view
 
 
-async def create_job(request: Request) -> Response:
-    user = await _user(request)
-    if isinstance(user, Response):
-        return user
-    state: ApiState = request.app.state.api
+@authenticated
+async def create_job(request: Request, user: User, state: ApiState) -> Response:
     try:
         body = JobRequest.model_validate_json(await request.body())
         query_plan = plan(body.resolution, body.start, body.end)
@@ -197,31 +211,22 @@ async def create_job(request: Request) -> Response:
     )
 
 
-async def get_job(request: Request) -> Response:
-    user = await _user(request)
-    if isinstance(user, Response):
-        return user
-    state: ApiState = request.app.state.api
-    job = await _own_job(request, user)
+@authenticated
+async def get_job(request: Request, user: User, state: ApiState) -> Response:
+    job = await _own_job(request, user, state)
     if job is None:
         return _problem(404, "not_found", "no such job")
     return ORJSONResponse(_job_view(job, state.settings.public_url))
 
 
-async def list_jobs(request: Request) -> Response:
-    user = await _user(request)
-    if isinstance(user, Response):
-        return user
-    state: ApiState = request.app.state.api
+@authenticated
+async def list_jobs(request: Request, user: User, state: ApiState) -> Response:
     rows = await jobs.list_jobs(state.pool, user.user_id)
     return ORJSONResponse({"jobs": [_job_view(j, state.settings.public_url) for j in rows]})
 
 
-async def cancel_job(request: Request) -> Response:
-    user = await _user(request)
-    if isinstance(user, Response):
-        return user
-    state: ApiState = request.app.state.api
+@authenticated
+async def cancel_job(request: Request, user: User, state: ApiState) -> Response:
     job_id = _job_id(request)
     status = None if job_id is None else await jobs.request_cancel(state.pool, job_id, user.user_id)
     if status is None:
@@ -229,11 +234,9 @@ async def cancel_job(request: Request) -> Response:
     return ORJSONResponse({"job_id": str(job_id), "status": status, "cancel_requested": True}, 202)
 
 
-async def job_result(request: Request) -> Response:
-    user = await _user(request)
-    if isinstance(user, Response):
-        return user
-    job = await _own_job(request, user)
+@authenticated
+async def job_result(request: Request, user: User, state: ApiState) -> Response:
+    job = await _own_job(request, user, state)
     if job is None:
         return _problem(404, "not_found", "no such job")
     if job["status"] != "completed":
@@ -281,11 +284,8 @@ async def _stream_file(path: Path) -> AsyncIterator[bytes]:
             yield chunk
 
 
-async def events(request: Request) -> Response:
-    user = await _user(request)
-    if isinstance(user, Response):
-        return user
-    state: ApiState = request.app.state.api
+@authenticated
+async def events(request: Request, user: User, state: ApiState) -> Response:
     user_id = str(user.user_id)
     queue, live_from = state.events.subscribe(user_id)
     resume = decode_position(request.headers.get("last-event-id", ""), len(live_from))
@@ -324,7 +324,6 @@ def _job_id(request: Request) -> UUID | None:
         return None
 
 
-async def _own_job(request: Request, user: User) -> dict[str, Any] | None:
-    state: ApiState = request.app.state.api
+async def _own_job(request: Request, user: User, state: ApiState) -> dict[str, Any] | None:
     job_id = _job_id(request)
     return None if job_id is None else await jobs.get_job(state.pool, job_id, user.user_id)
