@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 export PIP_CACHE_DIR ?= $(CACHE)/pip
 export PIP_DISABLE_PIP_VERSION_CHECK = 1
 
-.PHONY: up down status test lint typecheck unit install system-packages bench clean
+.PHONY: up down status test lint typecheck unit install system-packages dashboard bench clean
 
 up: install
 	$(BIN)/scada stack up --services --simulate
@@ -21,6 +21,7 @@ status: install
 	$(BIN)/scada stack status
 
 test: install lint typecheck
+	@deploy/local/install-system-packages.sh browser
 	$(BIN)/pytest
 
 lint: install
@@ -30,7 +31,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-install: system-packages $(VENV)/.installed
+install: system-packages $(VENV)/.installed dashboard
 
 system-packages:
 	@deploy/local/install-system-packages.sh
@@ -41,8 +42,16 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
+# The dashboard's assets, bundled from package-lock.json's exact versions (no CDN at run time).
+DASHBOARD_SOURCES := $(wildcard dashboard/src/*) dashboard/build.mjs dashboard/package-lock.json
+dashboard: dashboard/dist/index.html
+
+dashboard/dist/index.html: $(DASHBOARD_SOURCES)
+	cd dashboard && npm ci --ignore-scripts --no-audit --no-fund --cache $(CACHE)/npm --loglevel=error
+	cd dashboard && npm run --silent build
+
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache dashboard/node_modules dashboard/dist
 
 bench: install
 	$(BIN)/scada bench

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import functools
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 from uuid import UUID, uuid4
@@ -21,15 +23,19 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from historical_service import jobs
+from historical_service import stations as station_reads
 from historical_service.events import EventBroker, decode_position
+from historical_service.live import LiveFeed, live_frame
 from historical_service.resolution import plan
 from historical_service.settings import HistoricalSettings
 from historical_service.users import User, user_by_token
 from schemas.historical import HistoricalJobQueued, Lane, RunHistoricalQuery
-from schemas.readings import Identifier
+from schemas.readings import IDENTIFIER_PATTERN, Identifier
 from schemas.topics import TopicSet
 
 HEARTBEAT_SECONDS = 15.0
+_STATION_ID = re.compile(IDENTIFIER_PATTERN)
+SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
 class JobRequest(BaseModel):
@@ -49,6 +55,7 @@ class ApiState:
     producer: AIOKafkaProducer
     topics: TopicSet
     events: EventBroker
+    live: LiveFeed
 
 
 class ORJSONResponse(JSONResponse):
@@ -310,11 +317,71 @@ async def events(request: Request, user: User, state: ApiState) -> Response:
         finally:
             state.events.unsubscribe(user_id, queue)
 
-    return StreamingResponse(
-        stream(),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    return StreamingResponse(stream(), media_type="text/event-stream", headers=SSE_HEADERS)
+
+
+@authenticated
+async def me(request: Request, user: User, state: ApiState) -> Response:
+    return ORJSONResponse(
+        {
+            "user_id": str(user.user_id),
+            "name": user.name,
+            "org_id": user.org_id,
+            "stations": "*" if user.all_stations else sorted(user.stations),
+            "max_range_days": user.max_range.days,
+        }
     )
+
+
+@authenticated
+async def list_stations(request: Request, user: User, state: ApiState) -> Response:
+    ids = await station_reads.station_ids(state.pool, user)
+    now = datetime.now(UTC)
+    found = await station_reads.statuses(state.pool, ids)
+    return ORJSONResponse({"stations": [s.view(now) for s in found], "as_of": now.isoformat()})
+
+
+@authenticated
+async def live_readings(request: Request, user: User, state: ApiState) -> Response:
+    """SSE: a ``snapshot`` of the last ``minutes`` (default 10, at most 60), then ``readings``."""
+    station = request.path_params["station_id"]
+    if not _STATION_ID.fullmatch(station):
+        return _problem(422, "invalid_request", "a station id is 1-64 letters, digits, '_.-'")
+    if user.denied([station]):
+        return _problem(403, "forbidden", f"you may not read station {station}")
+    try:
+        minutes = int(request.query_params.get("minutes", "10"))
+    except ValueError:
+        minutes = -1
+    if not 1 <= minutes <= 60:
+        return _problem(422, "invalid_request", "minutes must be a whole number from 1 to 60")
+    watch = state.live.watch(station)  # before the snapshot: no gap between the two
+    try:
+        with contextlib.suppress(TimeoutError):  # a slow broker must not hold up the snapshot
+            await asyncio.wait_for(watch.ready.wait(), 3)
+        since = datetime.now(UTC) - timedelta(minutes=minutes)
+        snapshot = await station_reads.recent_readings(state.pool, station, since)
+    except BaseException:
+        state.live.unwatch(watch)
+        raise
+
+    async def stream() -> AsyncIterator[bytes]:
+        try:
+            yield b"retry: 2000\n: connected\n\n"
+            yield b"event: snapshot\ndata: " + live_frame(station, snapshot) + b"\n\n"
+            while True:
+                try:
+                    frame = await asyncio.wait_for(watch.queue.get(), HEARTBEAT_SECONDS)
+                except TimeoutError:
+                    yield b": heartbeat\n\n"
+                    continue
+                if frame is None:  # fell too far behind: end, the browser reconnects
+                    return
+                yield b"event: readings\ndata: " + frame + b"\n\n"
+        finally:
+            state.live.unwatch(watch)
+
+    return StreamingResponse(stream(), media_type="text/event-stream", headers=SSE_HEADERS)
 
 
 def _job_id(request: Request) -> UUID | None:

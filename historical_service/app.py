@@ -12,8 +12,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from historical_service import api
+from historical_service import api, dashboard
 from historical_service.events import EventBroker
+from historical_service.live import LiveFeed
 from historical_service.openapi import OPENAPI
 from historical_service.settings import HistoricalSettings
 from scada.kafka_clients import durable_producer
@@ -37,12 +38,15 @@ def create_app(settings: HistoricalSettings) -> Starlette:
         pool = await asyncpg.create_pool(settings.effective_database_url, min_size=1, max_size=10)
         producer = durable_producer(bootstrap, client_id="historical-api")
         broker = EventBroker(bootstrap, topics.historical_events)
+        live = LiveFeed(bootstrap, topics.readings, producer)
         try:
             await producer.start()
             await broker.start()
-            app.state.api = api.ApiState(settings, pool, producer, topics, broker)
+            await live.start()
+            app.state.api = api.ApiState(settings, pool, producer, topics, broker, live)
             yield
         finally:
+            await live.stop()
             await broker.stop()
             await producer.stop()
             await pool.close()
@@ -55,8 +59,12 @@ def create_app(settings: HistoricalSettings) -> Starlette:
             Route("/v1/historical-jobs/{job_id}", api.cancel_job, methods=["DELETE"]),
             Route("/v1/historical-jobs/{job_id}/result", api.job_result, methods=["GET"]),
             Route("/v1/events", api.events),
+            Route("/v1/me", api.me),
+            Route("/v1/stations", api.list_stations),
+            Route("/v1/stations/{station_id}/live", api.live_readings),
             Route("/openapi.json", _openapi),
             Route("/metrics", _metrics),
+            *dashboard.routes(settings.effective_dashboard_dir),
         ],
         lifespan=lifespan,
     )

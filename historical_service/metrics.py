@@ -1,8 +1,8 @@
-"""The historical service's Prometheus metrics (workers on 127.0.0.1:9102)."""
+"""The historical service's Prometheus metrics (API on :8081, workers on 127.0.0.1:9102)."""
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 QUEUE_WAIT = Histogram(
     "scada_historical_job_queue_wait_seconds",
@@ -19,4 +19,10 @@ DURATION = Histogram(
 ROWS = Counter("scada_historical_rows_exported_total", "Result rows written, by lane.", ["lane"])
 JANITOR = Counter(
     "scada_historical_janitor_total", "Expired results removed and lost jobs failed.", ["action"]
+)
+LIVE_WATCHERS = Gauge(
+    "scada_dashboard_live_watchers", "Open live-chart streams (one per browser and station)."
+)
+LIVE_DROPPED = Counter(
+    "scada_dashboard_live_dropped_total", "Live streams dropped because the browser fell behind."
 )

@@ -8,6 +8,8 @@ from pydantic import Field
 
 from scada.settings import PlatformSettings
 
+_CHECKOUT = Path(__file__).resolve().parents[1]
+
 
 class HistoricalSettings(PlatformSettings):
     api_host: str = Field(default="127.0.0.1")
@@ -20,6 +22,13 @@ class HistoricalSettings(PlatformSettings):
     )
     worker_group: str = Field(default="scada.historical.workers")
     public_url: str = Field(default="http://127.0.0.1:8081", description="Base of result URLs.")
+    dashboard_dir: Path | None = Field(
+        default=None, description="The built dashboard. Default: dashboard/dist of this checkout."
+    )
+
+    @property
+    def effective_dashboard_dir(self) -> Path:
+        return self.dashboard_dir or _CHECKOUT / "dashboard" / "dist"
 
     @property
     def effective_results_dir(self) -> Path:

@@ -10,7 +10,8 @@ from pydantic import AwareDatetime, Field, StringConstraints
 
 from schemas.base import Message
 
-Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
+IDENTIFIER_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
+Identifier = Annotated[str, StringConstraints(pattern=IDENTIFIER_PATTERN)]
 """Station ids and sensor names: letters, digits, ``_ . -``; 1 to 64 characters."""
 
 

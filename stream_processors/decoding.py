@@ -18,9 +18,9 @@ from uuid import UUID
 
 import orjson
 
-from schemas.readings import StationReadingsAccepted
+from schemas.readings import IDENTIFIER_PATTERN, StationReadingsAccepted
 
-_IDENTIFIER = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+_IDENTIFIER = re.compile(IDENTIFIER_PATTERN)
 _MAX_SENSORS = 256
 _known_names: set[str] = set()
 
@@ -91,7 +91,7 @@ def _fast(value: bytes) -> StoredMessage:
 
 
 def _name(name: object) -> None:
-    if type(name) is not str or not _IDENTIFIER.match(name):
+    if type(name) is not str or not _IDENTIFIER.fullmatch(name):
         raise ValueError("identifier")
     if len(_known_names) < 100_000:
         _known_names.add(name)

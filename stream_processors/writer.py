@@ -5,7 +5,8 @@ Per batch, on one connection:
 1. COPY the readings into a session-temporary staging table;
 2. one statement inserts new (station, ts) rows, merges sensors that an
    existing row lacks (first write wins per sensor), and adds exactly the
-   newly stored values to the 1-minute and 1-hour rollups;
+   newly stored values to the 1-minute and 1-hour rollups, and keeps each
+   station's newest reading (``station_latest``) and written days current;
 3. one row per message in ``ingest.persisted_messages`` (its primary key makes
    a redelivered message count once).
 
@@ -88,6 +89,17 @@ WITH ins AS (
     SELECT station_id, time_bucket('1 day', ts), now() FROM ins
     UNION SELECT station_id, time_bucket('1 day', ts), now() FROM added
     ON CONFLICT (station_id, day) DO UPDATE SET last_stored_at = EXCLUDED.last_stored_at
+    RETURNING 1
+), latest AS (
+    INSERT INTO telemetry.station_latest AS l (station_id, last_ts, last_values, last_stored_at)
+    SELECT DISTINCT ON (station_id) station_id, ts, "values", now() FROM ins
+    ORDER BY station_id, ts DESC
+    ON CONFLICT (station_id) DO UPDATE SET
+        last_ts = greatest(l.last_ts, EXCLUDED.last_ts),
+        last_values = CASE WHEN EXCLUDED.last_ts >= l.last_ts
+                           THEN l.last_values || EXCLUDED.last_values
+                           ELSE EXCLUDED.last_values || l.last_values END,
+        last_stored_at = EXCLUDED.last_stored_at
     RETURNING 1
 ), r1m AS ({_ROLLUP.format(table="station_rollup_1m", source="agg_1m")}
 ), r1h AS ({_ROLLUP.format(table="station_rollup_1h", source="agg_1h")}

@@ -7,49 +7,39 @@ import csv
 import io
 import os
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import uuid4
 
 import asyncpg
 import httpx
 import orjson
 import pytest
-import uvicorn
 from aiokafka import AIOKafkaConsumer
 
-from historical_service.app import create_app
 from historical_service.janitor import sweep
-from historical_service.service import run_workers
 from historical_service.settings import HistoricalSettings
-from historical_service.users import create_user
 from scada.kafka_clients import durable_producer
 from scada.kafka_topics import ensure_topics
 from schemas.historical import RunHistoricalQuery
 from stream_processors.decoding import StoredMessage
 from stream_processors.writer import prepare_connection, write_batch
 from tests.backends import Backends
+from tests.history import free_port, new_user, running_historical, store
 from tests.pipeline import wait_for
 
 T0 = datetime(2025, 6, 1, tzinfo=UTC)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
 async def historical(
     backends: Backends, database_url: str, unique: str, tmp_path: Path
 ) -> AsyncIterator[tuple[HistoricalSettings, httpx.AsyncClient]]:
-    port = _free_port()
+    port = free_port()
     settings = HistoricalSettings(
         kafka_bootstrap=backends.kafka_bootstrap,
         database_url=database_url,
@@ -59,53 +49,24 @@ async def historical(
         worker_group=f"{unique}.workers",
         worker_metrics_port=0,
     )
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), port=port, log_level="warning"))
-    serving = asyncio.create_task(server.serve())
-    stop = asyncio.Event()
-    workers = asyncio.create_task(run_workers(settings, stop))
-    try:
-        await wait_for(lambda: asyncio.sleep(0, server.started), timeout=30)
-        async with httpx.AsyncClient(base_url=settings.public_url, timeout=30) as client:
-            yield settings, client
-    finally:
-        stop.set()
-        server.should_exit = True
-        await asyncio.wait_for(asyncio.gather(serving, workers), timeout=30)
+    async with running_historical(settings) as client:
+        yield settings, client
 
 
 async def _seed(database_url: str, station: str, count: int) -> None:
     """``count`` readings 10 s apart from T0, written the way the sink writes them."""
-    conn = await asyncpg.connect(database_url)
-    await prepare_connection(conn)
-    try:
-        readings = [
+    await store(
+        database_url,
+        station,
+        [
             (T0 + timedelta(seconds=10 * i), {"temperature": 20 + i % 7, "rain": float(i % 3)})
             for i in range(count)
-        ]
-        await write_batch(conn, [StoredMessage(uuid4(), station, 0, readings)])
-    finally:
-        await conn.close()
-
-
-async def _new_user(
-    database_url: str, stations: list[str], max_days: int = 400
-) -> tuple[UUID, str]:
-    """A user of these stations: (user_id, bearer token)."""
-    conn = await asyncpg.connect(database_url)
-    try:
-        return await create_user(
-            conn,
-            name=f"u-{uuid4().hex[:8]}",
-            org_id="org",
-            stations=stations,
-            max_range_days=max_days,
-        )
-    finally:
-        await conn.close()
+        ],
+    )
 
 
 async def _user(database_url: str, stations: list[str], max_days: int = 400) -> str:
-    return (await _new_user(database_url, stations, max_days))[1]
+    return (await new_user(database_url, stations, max_days))[1]
 
 
 def _auth(token: str) -> dict[str, str]:
@@ -219,7 +180,7 @@ async def test_permissions_are_checked_by_the_api_and_again_by_the_worker(
     historical: Any, database_url: str, unique: str, producer: Any
 ) -> None:
     settings, client = historical
-    user_id, token = await _new_user(database_url, [f"{unique}-mine"], max_days=7)
+    user_id, token = await new_user(database_url, [f"{unique}-mine"], max_days=7)
     body = {
         "stations": [f"{unique}-theirs"],
         "sensors": ["t"],
@@ -376,7 +337,7 @@ async def test_a_job_whose_worker_is_killed_completes_on_another(
     settings, client = historical
     station = f"{unique}-k"
     await _seed(database_url, station, 10)
-    user_id, token = await _new_user(database_url, [station])
+    user_id, token = await new_user(database_url, [station])
     env = {
         **os.environ,
         "SCADA_KAFKA_BOOTSTRAP": settings.effective_kafka_bootstrap,
@@ -449,7 +410,7 @@ async def test_janitor_removes_expired_results_and_fails_lost_jobs(
     historical: Any, database_url: str, unique: str, producer: Any, tmp_path: Path
 ) -> None:
     settings, client = historical
-    user_id, token = await _new_user(database_url, [f"{unique}-j"])
+    user_id, token = await new_user(database_url, [f"{unique}-j"])
     stale = tmp_path / "stale.csv"
     stale.write_text("station_id,ts,sensor,value\n")
     lost, done = uuid4(), uuid4()

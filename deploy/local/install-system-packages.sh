@@ -7,6 +7,9 @@
 #   unshare     private mount namespace for it          util-linux
 #   kcat, psql  what operators poke the stack with      kcat, postgresql-client
 #   venv        the project's virtualenv                python3-venv
+#   npm         bundles the dashboard's assets          nodejs, npm
+# With the argument `browser`, also what the browser tests drive:
+#   chromium    Debian's Chromium (Playwright launches /usr/bin/chromium)
 set -euo pipefail
 
 need=()
@@ -18,6 +21,10 @@ command -v kcat >/dev/null        || need+=(kcat)
 command -v psql >/dev/null        || need+=(postgresql-client)
 command -v curl >/dev/null        || need+=(curl)
 python3 -c 'import ensurepip, venv' 2>/dev/null || need+=(python3-venv)
+command -v npm >/dev/null         || need+=(nodejs npm)
+if [ "${1:-}" = browser ]; then
+    [ -x /usr/bin/chromium ]      || need+=(chromium)
+fi
 
 if [ ${#need[@]} -eq 0 ]; then
     exit 0

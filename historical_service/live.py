@@ -1,0 +1,200 @@
+"""Live readings for the dashboard, straight from the readings topic.
+
+One consumer per API process, outside any consumer group (it commits nothing
+and takes no partitions from the stream processors). It reads only while
+someone watches, and only the partitions the watched stations hash to, with
+the producer's own partitioner: with nobody watching it costs nothing, and a
+dashboard open during a backfill does not make the API decode the whole topic.
+
+A partition newly taken starts ``lookback`` seconds back (``offsets_for_times``),
+so a new watcher sees the last minute too; the dashboard merges that with its
+database snapshot by timestamp. Positions of partitions already taken are kept
+when the set changes, so nobody watching misses or repeats a message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import orjson
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.errors import KafkaError
+from aiokafka.partitioner import murmur2
+
+from historical_service.metrics import LIVE_DROPPED, LIVE_WATCHERS
+from schemas.topics import Topic
+from stream_processors.decoding import decode
+
+log = logging.getLogger(__name__)
+
+QUEUE_SIZE = 256  # messages a slow browser may fall behind before it is dropped
+
+
+def partition_for(station_id: str, partitions: int) -> int:
+    """The partition the gateway's producer writes ``station_id`` to (Kafka's default)."""
+    return int(murmur2(station_id.encode()) & 0x7FFFFFFF) % partitions
+
+
+Readings = Iterable[tuple[datetime, dict[str, float | None]]]
+
+
+def live_frame(station_id: str, readings: Readings) -> bytes:
+    """``{"station_id", "readings": [[unix seconds, {sensor: value}], ...]}``: the chart's input."""
+    return orjson.dumps(
+        {"station_id": station_id, "readings": [[ts.timestamp(), v] for ts, v in readings]}
+    )
+
+
+class Watch:
+    """One browser's view of one station: frames arrive on ``queue``; ``None`` means dropped.
+
+    ``ready`` is set once the feed reads the station's partition: every message
+    produced after that reaches ``queue``.
+    """
+
+    def __init__(self, station_id: str) -> None:
+        self.station_id = station_id
+        self.queue: asyncio.Queue[bytes | None] = asyncio.Queue(QUEUE_SIZE)
+        self.ready = asyncio.Event()
+
+
+class LiveFeed:
+    def __init__(
+        self,
+        bootstrap: str,
+        topic: Topic[Any],
+        producer: AIOKafkaProducer,
+        *,
+        lookback: float = 60.0,
+    ) -> None:
+        self._bootstrap = bootstrap
+        self._producer = producer
+        self._topic = topic
+        self._lookback = lookback
+        self._watches: dict[str, set[Watch]] = {}
+        self._changed = asyncio.Event()
+        self._consumer: AIOKafkaConsumer | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=self._bootstrap,
+            client_id="historical-api-live",
+            group_id=None,
+            enable_auto_commit=False,
+            auto_offset_reset="latest",
+            isolation_level="read_committed",
+        )
+        await self._consumer.start()
+        self._task = asyncio.create_task(self._run(), name="live-feed")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._consumer is not None:
+            await self._consumer.stop()
+
+    def watch(self, station_id: str) -> Watch:
+        watch = Watch(station_id)
+        self._watches.setdefault(station_id, set()).add(watch)
+        LIVE_WATCHERS.inc()
+        self._changed.set()
+        return watch
+
+    def unwatch(self, watch: Watch) -> None:
+        watchers = self._watches.get(watch.station_id)
+        if watchers is not None and watch in watchers:
+            watchers.discard(watch)
+            LIVE_WATCHERS.dec()
+            if not watchers:
+                del self._watches[watch.station_id]
+                self._changed.set()
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self._follow()
+            except Exception:  # e.g. the broker went away: keep the watchers, start over
+                log.exception("live feed failed; starting over in 2 s")
+                self._changed.set()
+                await asyncio.sleep(2)
+
+    async def _follow(self) -> None:
+        consumer = self._consumer
+        assert consumer is not None
+        taken: set[TopicPartition] = set()
+        while True:
+            if self._changed.is_set():
+                self._changed.clear()
+                taken = await self._take(consumer, taken)
+            if not taken:
+                await self._changed.wait()
+                continue
+            batches = await consumer.getmany(*taken, timeout_ms=250, max_records=500)
+            for records in batches.values():
+                for record in records:
+                    self._deliver(record.key, record.value)
+
+    async def _take(
+        self, consumer: AIOKafkaConsumer, taken: set[TopicPartition]
+    ) -> set[TopicPartition]:
+        """Assign the partitions the watched stations need, keeping positions already held."""
+        try:  # the producer's view of the topic: what the gateway's producer hashes over
+            partitions = await asyncio.wait_for(self._producer.partitions_for(self._topic.name), 5)
+        except (TimeoutError, KafkaError):
+            self._changed.set()  # the topic or the broker is not there yet: look again shortly
+            await asyncio.sleep(1)
+            return taken
+        wanted = {
+            TopicPartition(self._topic.name, partition_for(s, len(partitions)))
+            for s in self._watches
+        }
+        if wanted == taken:
+            for watchers in self._watches.values():
+                for watch in watchers:
+                    watch.ready.set()
+            return taken
+        kept = {tp: await consumer.position(tp) for tp in taken & wanted}
+        consumer.assign(list(wanted))
+        for tp, offset in kept.items():
+            consumer.seek(tp, offset)
+        new = wanted - taken
+        if new:  # resolved now, not lazily at the next fetch: what follows must not be missed
+            since = int((time.time() - self._lookback) * 1000)
+            found = await consumer.offsets_for_times(dict.fromkeys(new, since))
+            ends = await consumer.end_offsets(list(new))
+            for tp in new:
+                at = found.get(tp)
+                consumer.seek(tp, ends[tp] if at is None else at.offset)
+        for watchers in self._watches.values():
+            for watch in watchers:
+                watch.ready.set()
+        return wanted
+
+    def _deliver(self, key: bytes | None, value: bytes | None) -> None:
+        station = key.decode(errors="replace") if key else ""
+        watchers = self._watches.get(station)
+        if not watchers or value is None:
+            return
+        try:
+            message = decode(value)
+        except ValueError:
+            return  # the stream processors dead-letter it; nothing to show
+        frame = live_frame(message.station_id, message.readings)
+        for watch in list(watchers):
+            try:
+                watch.queue.put_nowait(frame)
+            except asyncio.QueueFull:  # too slow to keep up: drop it, the browser reconnects
+                self.unwatch(watch)
+                LIVE_DROPPED.inc()
+                with contextlib.suppress(asyncio.QueueFull):
+                    watch.queue.get_nowait()
+                    watch.queue.put_nowait(None)

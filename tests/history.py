@@ -1,0 +1,71 @@
+"""Helpers for tests of the historical API, its workers and the dashboard it serves."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+from uuid import UUID, uuid4
+
+import asyncpg
+import httpx
+import uvicorn
+
+from historical_service.app import create_app
+from historical_service.service import run_workers
+from historical_service.settings import HistoricalSettings
+from historical_service.users import create_user
+from stream_processors.decoding import StoredMessage, Values
+from stream_processors.writer import prepare_connection, write_batch
+from tests.pipeline import wait_for
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@asynccontextmanager
+async def running_historical(settings: HistoricalSettings) -> AsyncIterator[httpx.AsyncClient]:
+    """The API over real HTTP on ``settings.public_url``, and both lanes' workers."""
+    port = int(settings.public_url.rsplit(":", 1)[1])
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), port=port, log_level="warning"))
+    serving = asyncio.create_task(server.serve())
+    stop = asyncio.Event()
+    workers = asyncio.create_task(run_workers(settings, stop))
+    try:
+        await wait_for(lambda: asyncio.sleep(0, server.started), timeout=30)
+        async with httpx.AsyncClient(base_url=settings.public_url, timeout=30) as client:
+            yield client
+    finally:
+        stop.set()
+        server.should_exit = True
+        await asyncio.wait_for(asyncio.gather(serving, workers), timeout=30)
+
+
+async def store(database_url: str, station: str, readings: list[tuple[datetime, Values]]) -> None:
+    """Store ``readings`` of ``station`` the way the sink does (rollups and marks included)."""
+    conn = await asyncpg.connect(database_url)
+    await prepare_connection(conn)
+    try:
+        await write_batch(conn, [StoredMessage(uuid4(), station, 0, readings)])
+    finally:
+        await conn.close()
+
+
+async def new_user(database_url: str, stations: list[str], max_days: int = 400) -> tuple[UUID, str]:
+    """A user of these stations: (user_id, bearer token)."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        return await create_user(
+            conn,
+            name=f"u-{uuid4().hex[:8]}",
+            org_id="org",
+            stations=stations,
+            max_range_days=max_days,
+        )
+    finally:
+        await conn.close()

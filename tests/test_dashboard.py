@@ -1,0 +1,319 @@
+"""The dashboard in a real browser: Debian's Chromium driven by Playwright, against the real
+API, workers, gateway, stream processors, Kafka and TimescaleDB. Each test writes a
+screenshot of every state it reaches into its temporary directory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+import httpx
+import orjson
+import pytest
+from aiokafka import AIOKafkaProducer
+from playwright.async_api import Browser, Page, async_playwright, expect
+
+from historical_service.settings import HistoricalSettings
+from scada.simulator.client import Poster, live
+from schemas.readings import Reading, StationReadingsAccepted
+from tests.backends import Backends
+from tests.history import free_port, new_user, running_historical, store
+from tests.pipeline import make_token, running_gateway, running_sink
+
+CHROMIUM = Path("/usr/bin/chromium")
+# As root, on a machine with no way out: no sandbox, and nothing that phones home.
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@dataclass
+class Site:
+    url: str
+    api: httpx.AsyncClient
+    shots: Path
+
+    async def shot(self, page: Page, name: str) -> None:
+        await page.screenshot(path=self.shots / f"{name}.png", full_page=True)
+
+
+@pytest.fixture(scope="session")
+async def browser() -> AsyncIterator[Browser]:
+    if not CHROMIUM.exists():  # noqa: ASYNC240 (once per session)
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium package")
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS
+        )
+        yield browser
+        await browser.close()
+
+
+@pytest.fixture
+async def site(
+    backends: Backends, database_url: str, unique: str, tmp_path: Path
+) -> AsyncIterator[Site]:
+    settings = HistoricalSettings(
+        kafka_bootstrap=backends.kafka_bootstrap,
+        database_url=database_url,
+        topic_namespace=unique,
+        results_dir=tmp_path / "results",
+        public_url=f"http://127.0.0.1:{free_port()}",
+        worker_group=f"{unique}.workers",
+        worker_metrics_port=0,
+    )
+    built = settings.effective_dashboard_dir / "index.html"
+    if not built.exists():
+        pytest.fail(f"{built} is missing: `make dashboard` builds it (make test does)")
+    async with running_historical(settings) as api:
+        yield Site(settings.public_url, api, tmp_path)
+
+
+@pytest.fixture
+async def page(browser: Browser) -> AsyncIterator[Page]:
+    context = await browser.new_context(viewport={"width": 1280, "height": 860})
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        yield page
+    finally:
+        await context.close()
+    assert not errors, f"the page raised: {errors}"
+
+
+async def _sign_in(page: Page, site: Site, token: str) -> None:
+    await page.goto(site.url + "/")
+    await page.get_by_test_id("token-input").fill(token)
+    await page.get_by_test_id("sign-in").click()
+
+
+async def _record_statuses(page: Page) -> None:
+    """Keep every text the job-status element shows, however briefly, in ``window.seen``."""
+    await page.evaluate(
+        """() => {
+            const el = document.querySelector('[data-testid="job-status"]');
+            window.seen = [];
+            new MutationObserver(() => window.seen.push(
+                [el.textContent, el.parentElement.hidden,
+                 document.querySelector('[data-testid="progress"]').getAttribute('aria-valuenow')]
+            )).observe(el, {childList: true, characterData: true, subtree: true});
+        }"""
+    )
+
+
+def _every_10_minutes(start: datetime, end: datetime) -> list[tuple[datetime, Any]]:
+    first = start.replace(second=0, microsecond=0, minute=start.minute - start.minute % 10)
+    count = int((end - first) / timedelta(minutes=10))
+    return [
+        (
+            first + timedelta(minutes=10 * i),
+            {"temperature": 25 + 5 * math.sin(i / 72 * math.pi), "rain": float(i % 5 == 0)},
+        )
+        for i in range(count)
+    ]
+
+
+async def test_thirty_days_load_in_the_background_with_progress_and_draw_every_bucket(
+    site: Site, page: Page, database_url: str, unique: str
+) -> None:
+    station = f"{unique}-30d"
+    now = datetime.now(UTC)
+    readings = _every_10_minutes(now - timedelta(days=29, hours=12), now - timedelta(hours=1))
+    await store(database_url, station, readings)
+    _, token = await new_user(database_url, [station, f"{unique}-quiet"])
+
+    await _sign_in(page, site, token)
+    item = page.locator(f'[data-station-id="{station}"]')
+    await expect(item).to_be_visible()
+    await expect(item).to_contain_text("ago")  # its last-seen time
+    await expect(page.locator(f'[data-station-id="{unique}-quiet"]')).to_have_attribute(
+        "data-health", "no_data"
+    )
+    await item.click()
+    await page.get_by_test_id("mode-history").click()
+    await page.get_by_test_id("range-30d").click()
+    await _record_statuses(page)
+    await page.get_by_test_id("load-history").click()
+    await expect(page.get_by_test_id("progress")).to_be_visible()
+    await site.shot(page, "1-loading")
+    await expect(page.get_by_test_id("job-status")).to_contain_text("completed", timeout=20_000)
+    await expect(page.get_by_test_id("job-status")).to_contain_text("points drawn")
+    await site.shot(page, "2-drawn")
+
+    # ``auto`` over 30 days reads 30-minute buckets: one point per bucket holding a reading.
+    expected = len({int(ts.timestamp()) // 1800 for ts, _ in readings})
+    chart = page.get_by_test_id("chart")
+    assert await chart.get_attribute("data-point-count") == str(expected)
+    assert await chart.get_attribute("data-mode") == "history"
+    seen: list[list[Any]] = await page.evaluate("() => window.seen")
+    words = [text.split(":")[0] for text, _, _ in seen]
+    assert "completed" in words
+    before = words[: words.index("completed")]
+    assert {"queued", "running"} & set(before), f"no progress shown before completion: {seen}"
+    assert all(not hidden for _, hidden, _ in seen), "the progress area was hidden while loading"
+    assert await page.get_by_test_id("progress").get_attribute("aria-valuenow") == "100"
+
+
+async def test_cancelling_a_long_load_shows_cancelled(
+    site: Site, page: Page, database_url: str, unique: str
+) -> None:
+    station = f"{unique}-long"
+    now = datetime.now(UTC)
+    await store(database_url, station, _every_10_minutes(now - timedelta(days=3), now))
+    user_id, token = await new_user(database_url, [station])
+
+    await _sign_in(page, site, token)
+    await page.locator(f'[data-station-id="{station}"]').click()
+    await page.get_by_test_id("mode-history").click()
+    await page.get_by_test_id("range-1y").click()
+    await page.get_by_test_id("resolution").select_option("raw")  # a year of raw rows: long
+    await page.get_by_test_id("load-history").click()
+    status = page.get_by_test_id("job-status")
+    await expect(status).to_contain_text(re.compile("queued|running"))
+    await site.shot(page, "1-running")
+    await page.get_by_test_id("cancel").click()
+    await expect(status).to_contain_text("cancelled", timeout=5_000)
+    await site.shot(page, "2-cancelled")
+
+    listed = (
+        await site.api.get("/v1/historical-jobs", headers={"authorization": f"Bearer {token}"})
+    ).json()["jobs"]
+    assert [j["status"] for j in listed] == ["cancelled"]
+    assert listed[0]["resolution"] == "raw"
+    assert user_id  # the job is this user's: the list is per user
+
+
+async def test_refusals_are_shown_plainly(
+    site: Site, page: Page, database_url: str, unique: str
+) -> None:
+    station = f"{unique}-short"
+    now = datetime.now(UTC)
+    await store(database_url, station, _every_10_minutes(now - timedelta(hours=2), now))
+    _, token = await new_user(database_url, [station], max_days=7)
+
+    await _sign_in(page, site, "scadau_not-a-real-token")
+    await expect(page.get_by_role("alert").first).to_contain_text("the token is unknown")
+    await site.shot(page, "1-bad-token")
+
+    await _sign_in(page, site, token)
+    await page.locator(f'[data-station-id="{station}"]').click()
+    await page.get_by_test_id("mode-history").click()
+    await page.get_by_test_id("range-30d").click()
+    await page.get_by_test_id("load-history").click()
+    await expect(page.get_by_test_id("error")).to_contain_text("exceeds your limit of 7 days")
+    await expect(page.get_by_test_id("job-status")).to_contain_text("failed")
+    await site.shot(page, "2-over-the-limit")
+
+
+async def test_the_live_chart_grows_while_the_simulator_posts(
+    site: Site,
+    page: Page,
+    database_url: str,
+    unique: str,
+    gateway_settings: Any,
+    processor_settings: Any,
+) -> None:
+    station = f"{unique}-live"
+    _, token = await new_user(database_url, [station])
+    write_token = await make_token(database_url, f"{unique}-org", [station])
+    async with (
+        running_sink(processor_settings),
+        running_gateway(gateway_settings, write_token) as gateway,
+    ):
+        simulator = asyncio.create_task(
+            live(Poster(gateway.client, write_token), [station], rate=2, say=lambda _: None)
+        )
+        try:
+            await _sign_in(page, site, token)
+            item = page.locator(f'[data-station-id="{station}"]')
+            await item.click()
+            chart = page.get_by_test_id("chart")
+            await expect(chart).to_have_attribute("data-mode", "live", timeout=15_000)
+            await expect(chart).not_to_have_attribute("data-point-count", "0", timeout=15_000)
+            first = int(await chart.get_attribute("data-point-count") or 0)
+            await site.shot(page, "1-live")
+            await expect(chart).not_to_have_attribute("data-point-count", str(first))
+            later = int(await chart.get_attribute("data-point-count") or 0)
+            assert later > first
+            await expect(item).to_have_attribute("data-health", "live", timeout=10_000)
+            await site.shot(page, "2-live-grown")
+        finally:
+            simulator.cancel()
+            await asyncio.gather(simulator, return_exceptions=True)
+
+
+async def test_stations_and_the_live_stream_over_http(
+    site: Site, database_url: str, unique: str, kafka_bootstrap: str
+) -> None:
+    """The API behind the page: grants, last seen, bad input, snapshot then live frames."""
+    mine, theirs = f"{unique}-a", f"{unique}-b"
+    now = datetime.now(UTC).replace(microsecond=0)
+    await store(database_url, mine, [(now - timedelta(seconds=30), {"temperature": 21.5})])
+    await store(database_url, theirs, [(now, {"temperature": 1.0})])
+    _, token = await new_user(database_url, [mine])
+    auth = {"authorization": f"Bearer {token}"}
+
+    listed = (await site.api.get("/v1/stations", headers=auth)).json()["stations"]
+    assert [s["station_id"] for s in listed] == [mine]
+    assert listed[0]["health"] == "live"
+    assert listed[0]["sensors"] == ["temperature"]
+    assert datetime.fromisoformat(listed[0]["last_seen"]) == now - timedelta(seconds=30)
+    assert (await site.api.get("/v1/stations")).status_code == 401
+    forbidden = await site.api.get(f"/v1/stations/{theirs}/live", headers=auth)
+    assert forbidden.status_code == 403
+    assert theirs in forbidden.json()["message"]
+    bad = await site.api.get(f"/v1/stations/{mine}/live?minutes=0", headers=auth)
+    assert bad.status_code == 422
+    assert "minutes" in bad.json()["message"]
+
+    topic = f"{unique}.scada.readings.v1"
+    frames: list[tuple[str, Any]] = []
+    async with (
+        asyncio.timeout(15),
+        site.api.stream("GET", f"/v1/stations/{mine}/live", headers=auth) as stream,
+    ):
+        event = ""
+        async for line in stream.aiter_lines():
+            if line.startswith("event: "):
+                event = line[7:]
+            elif line.startswith("data: "):
+                frames.append((event, orjson.loads(line[6:])))
+                if event == "snapshot":  # now send one reading through Kafka
+                    async with AIOKafkaProducer(bootstrap_servers=kafka_bootstrap) as producer:
+                        message = StationReadingsAccepted(
+                            ingest_id=uuid4(),
+                            org_id="org",
+                            station_id=mine,
+                            chunk=0,
+                            accepted_at=now,
+                            readings=[Reading(ts=now, values={"temperature": 22.0})],
+                        )
+                        await producer.send_and_wait(
+                            topic, message.model_dump_json().encode(), key=mine.encode()
+                        )
+                if event == "readings":
+                    break
+    earlier = (now - timedelta(seconds=30)).timestamp()
+    assert frames[0] == (
+        "snapshot",
+        {"station_id": mine, "readings": [[earlier, {"temperature": 21.5}]]},
+    )
+    assert frames[1] == (
+        "readings",
+        {"station_id": mine, "readings": [[now.timestamp(), {"temperature": 22.0}]]},
+    )
