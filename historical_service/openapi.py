@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from historical_service.api import JobRequest
+from schemas.readings import IDENTIFIER_PATTERN
 
 
 def _op(summary: str, responses: dict[str, str], **extra: Any) -> dict[str, Any]:
@@ -30,7 +31,8 @@ OPENAPI: dict[str, Any] = {
     "info": {
         "title": "scada-pipeline historical API",
         "version": "1",
-        "description": "Jobs run in the background; events arrive over SSE.",
+        "description": "Jobs run in the background; events arrive over SSE. The dashboard "
+        "is served at / from the same origin.",
     },
     "paths": {
         "/v1/historical-jobs": {
@@ -74,6 +76,47 @@ OPENAPI: dict[str, Any] = {
                 "Server-Sent Events of the caller's jobs (queued, progress, completed, "
                 "failed, cancelled); heartbeat comments every 15 s",
                 {"200": "text/event-stream"},
+            ),
+        },
+        "/v1/me": {
+            "get": _op(
+                "The signed-in user: name, organisation, granted stations, maximum range",
+                {"200": "the user", "401": "no or unknown token"},
+            ),
+        },
+        "/v1/stations": {
+            "get": _op(
+                "The caller's stations, each with last_seen (newest stored reading), "
+                "last_stored_at, health (live ≤ 2 min, late ≤ 30 min, silent, no_data) "
+                "and the sensors it has sent",
+                {"200": "stations, as_of", "401": "no or unknown token"},
+            ),
+        },
+        "/v1/stations/{station_id}/live": {
+            "get": _op(
+                "Server-Sent Events: one `snapshot` of the stored readings of the last "
+                "?minutes (1-60, default 10), then a `readings` event per message on the "
+                "readings topic, straight from Kafka. Data: "
+                '{"station_id", "readings": [[unix seconds, {sensor: value}], ...]}; '
+                "a reading may appear in both (merge by timestamp)",
+                {
+                    "200": "text/event-stream",
+                    "403": "station not granted",
+                    "422": "bad station id or minutes",
+                },
+                parameters=[
+                    {
+                        "name": "station_id",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string", "pattern": IDENTIFIER_PATTERN},
+                    },
+                    {
+                        "name": "minutes",
+                        "in": "query",
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 60, "default": 10},
+                    },
+                ],
             ),
         },
     },

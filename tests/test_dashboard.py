@@ -281,6 +281,20 @@ async def test_stations_and_the_live_stream_over_http(
     assert bad.status_code == 422
     assert "minutes" in bad.json()["message"]
 
+    paths = (await site.api.get("/openapi.json")).json()["paths"]
+    assert {"/v1/me", "/v1/stations", "/v1/stations/{station_id}/live"} <= set(paths)
+
+    # The page and its assets come from this origin only, and the policy says so.
+    index = await site.api.get("/")
+    assert "default-src 'self'" in index.headers["content-security-policy"]
+    assets = re.findall(r'(?:src|href)="(/assets/[^"]+)"', index.text)
+    assert len(assets) == 2
+    assert not re.search(r'(?:src|href)="(?:https?:)?//', index.text)
+    for asset in assets:
+        served = await site.api.get(asset)
+        assert served.status_code == 200
+        assert "immutable" in served.headers["cache-control"]
+
     topic = f"{unique}.scada.readings.v1"
     frames: list[tuple[str, Any]] = []
     async with (

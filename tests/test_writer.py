@@ -93,3 +93,27 @@ async def test_a_redelivered_message_is_recorded_once(
     )
     assert [r["persisted"] for r in rows] == [2]
     assert await _rollup(conn, "readings_1m", unique, "t") == (1.0, 2.0, 1.5, 2)
+
+
+async def test_each_station_keeps_its_newest_reading_and_every_sensor_it_sent(
+    conn: asyncpg.Connection, unique: str
+) -> None:
+    other = f"{unique}-other"
+    await write_batch(conn, [_message(unique, [(60, {"t": 2.0, "rh": 80.0})])])
+    await write_batch(conn, [_message(unique, [(0, {"t": 1.0, "rain": 0.5})])])  # older, late
+    await write_batch(
+        conn, [_message(unique, [(120, {"t": 3.0})]), _message(other, [(5, {"p": 1000.0})])]
+    )
+    rows = {
+        r["station_id"]: r
+        for r in await conn.fetch(
+            "SELECT station_id, last_ts, last_values FROM telemetry.station_latest "
+            "WHERE station_id = ANY($1::text[])",
+            [unique, other],
+        )
+    }
+    assert rows[unique]["last_ts"] == T0 + timedelta(seconds=120)
+    # Newest value per sensor: t from the newest reading, rh from the one before, rain from
+    # the late one (it is the only value of rain there is).
+    assert rows[unique]["last_values"] == {"t": 3.0, "rh": 80.0, "rain": 0.5}
+    assert rows[other]["last_ts"] == T0 + timedelta(seconds=5)

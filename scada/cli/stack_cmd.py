@@ -40,12 +40,13 @@ def up(
         user_token = asyncio.run(stack.demo_user_token())
         typer.echo(
             "\n"
+            "dashboard    http://127.0.0.1:8081/  (sign in with the demo user token below)\n"
             "gateway      http://127.0.0.1:8080  (POST /v1/readings, /openapi.json, /metrics)\n"
             "processors   http://127.0.0.1:9101/metrics\n"
             "history API  http://127.0.0.1:8081  (POST /v1/historical-jobs, GET /v1/events)\n"
             "workers      http://127.0.0.1:9102/metrics\n"
             f"logs         {stack.home / 'logs'}\n"
-            "demo user token for the history API (org 'demo', all stations):\n"
+            "demo user token for the dashboard and history API (org 'demo', all stations):\n"
             f"{user_token}\n"
             "demo write token (org 'demo', all its stations):\n"
             f"{token}"

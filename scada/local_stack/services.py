@@ -57,13 +57,17 @@ HISTORICAL_WORKERS = Service(
 )
 
 
-def simulator(stations: int, rate: float) -> Service:
+def simulator(stations: int, rate: float, history: tuple[str, ...] = ()) -> Service:
+    """Live traffic from ``stations`` demo stations, plus any ``history`` options (a backfill)."""
     return Service(
         "simulator",
         "scada",
         "-",
         None,
-        ("simulate", "--stations", str(stations), "--rate", str(rate), "--prefix", "DEMO"),
+        (
+            *("simulate", "--stations", str(stations), "--rate", str(rate)),
+            *("--prefix", "DEMO", *history),
+        ),
     )
 
 

@@ -46,6 +46,13 @@ SIMULATOR_STATIONS = 20
 SIMULATOR = simulator(
     stations=SIMULATOR_STATIONS, rate=SIMULATOR_STATIONS / 10
 )  # one reading / 10 s
+# The first start also posts a year of one station's history (a reading a minute:
+# 525,600 readings, about a minute of ingest here), so the dashboard has a year to draw.
+SIMULATOR_WITH_HISTORY = simulator(
+    stations=SIMULATOR_STATIONS,
+    rate=SIMULATOR_STATIONS / 10,
+    history=("--backfill", "365d", "--interval", "1m", "--backfill-stations", "1"),
+)
 KAFKA_STOP_TIMEOUT = 10.0
 
 
@@ -229,8 +236,12 @@ class LocalStack:
                 [service.process(self.home)] if service in started else [],
             )
         if simulate and SIMULATOR.process(self.home).pid() is None:
-            pid = SIMULATOR.start(self.home, {**env, "SCADA_TOKEN": await self.demo_token()})
-            self.say(f"simulator: started pid {pid} ({SIMULATOR_STATIONS} stations)")
+            marker = self.home / "demo-history-posted"
+            chosen = SIMULATOR if marker.exists() else SIMULATOR_WITH_HISTORY
+            pid = chosen.start(self.home, {**env, "SCADA_TOKEN": await self.demo_token()})
+            marker.touch()
+            history = "" if chosen is SIMULATOR else "; posting a year of DEMO-0001's history"
+            self.say(f"simulator: started pid {pid} ({SIMULATOR_STATIONS} stations{history})")
             started.append(SIMULATOR)
         return [s.name for s in started]
 
