@@ -31,7 +31,7 @@ def main() -> None:
     role = sys.argv[1] if len(sys.argv) > 1 else "api"
     if role == "worker":
         if settings.worker_metrics_port:
-            start_http_server(settings.worker_metrics_port, addr="127.0.0.1")
+            start_http_server(settings.worker_metrics_port, addr=settings.worker_metrics_host)
         asyncio.run(_workers(settings))
     elif role == "api":
         uvicorn.run(

@@ -14,7 +14,8 @@ _CHECKOUT = Path(__file__).resolve().parents[1]
 class HistoricalSettings(PlatformSettings):
     api_host: str = Field(default="127.0.0.1")
     api_port: int = Field(default=8081, description="API, dashboard and /metrics.")
-    worker_metrics_port: int = Field(default=9102, description="Workers' /metrics on 127.0.0.1.")
+    worker_metrics_port: int = Field(default=9102, description="Workers' /metrics (0: off).")
+    worker_metrics_host: str = Field(default="127.0.0.1")
     result_ttl_seconds: int = Field(default=3600, ge=60, description="How long results are kept.")
     results_dir: Path | None = Field(default=None, description="Default: $SCADA_HOME/results.")
     lease_seconds: float = Field(

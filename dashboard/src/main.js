@@ -351,6 +351,8 @@ async function loadHistory() {
   state.job = job;
   ui.cancel.disabled = false;
   onJobStatus(job, created.status, {});
+  const news = early.get(job.id);
+  if (news) onJobStatus(job, news.type, news);
   pollJob(job);
 }
 
@@ -371,6 +373,7 @@ function setProgress(fraction, text) {
 // One place decides what a status means on screen, whichever way it arrived.
 function onJobStatus(job, status, detail) {
   if (state.job !== job || job.shown) return; // a finished job's screen stays as it is
+  if (status === "queued" && job.status === "running") return; // a late copy of old news
   job.status = status;
   if (detail.rows_done !== undefined) job.rows = detail.rows_done;
   if (status === "queued") setProgress(0, "queued: waiting for a worker…");
@@ -408,6 +411,8 @@ async function followJobEvents() {
         const data = JSON.parse(event.data);
         if (state.job && data.job_id === state.job.id) {
           onJobStatus(state.job, data.type, data);
+        } else {
+          remember(data); // may belong to a job whose POST answer is still on its way
         }
       }
     } catch {
@@ -415,6 +420,13 @@ async function followJobEvents() {
     }
     await sleep(2000);
   }
+}
+
+const early = new Map(); // job id -> its latest event not yet claimed by a job on screen
+function remember(data) {
+  early.delete(data.job_id);
+  early.set(data.job_id, data);
+  if (early.size > 50) early.delete(early.keys().next().value);
 }
 
 // The event stream carries the news; this slow poll only covers a stream that dropped.
