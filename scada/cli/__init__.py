@@ -8,7 +8,9 @@ import typer
 
 from scada.cli import (
     bench_cmd,
+    dlq_cmd,
     jobs_cmd,
+    lag_cmd,
     schemas_cmd,
     simulate_cmd,
     stack_cmd,
@@ -29,6 +31,8 @@ app.add_typer(schemas_cmd.app, name="schemas")
 app.add_typer(tokens_cmd.app, name="tokens")
 app.add_typer(users_cmd.app, name="users")
 app.add_typer(jobs_cmd.app, name="jobs")
+app.add_typer(dlq_cmd.app, name="dlq")
+app.command("lag")(lag_cmd.lag)
 app.command("simulate")(simulate_cmd.simulate)
 app.command("bench")(bench_cmd.bench)
 

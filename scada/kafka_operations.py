@@ -1,0 +1,191 @@
+"""What operators ask of Kafka: consumer lag per group and partition, and the dead letters.
+
+Behind ``scada lag`` and ``scada dlq list|show|replay|purge``. Everything here
+reads with group-less consumers, so looking never moves anyone's offsets.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, RecordsToDelete
+
+from scada.errors import ScadaError
+from scada.kafka_clients import durable_producer
+from schemas.readings import ReadingDeadLettered, StationReadingsAccepted
+from schemas.topics import Topic
+
+
+@dataclass(frozen=True)
+class PartitionLag:
+    group: str
+    topic: str
+    partition: int
+    committed: int
+    end: int
+    messages: int
+    seconds: float  # age of the oldest message not yet consumed; 0 when caught up
+
+
+async def consumer_lag(bootstrap: str, groups: Iterable[str] | None = None) -> list[PartitionLag]:
+    """Lag of ``groups`` (default: every group with committed offsets), per partition."""
+    async with _clients(bootstrap) as (admin, consumer):
+        if groups is None:
+            groups = sorted(g[0] for g in await admin.list_consumer_groups())
+        out: list[PartitionLag] = []
+        for group in groups:
+            committed = {
+                tp: meta.offset
+                for tp, meta in (await admin.list_consumer_group_offsets(group)).items()
+                if meta.offset >= 0
+            }
+            if not committed:
+                continue
+            ends = await consumer.end_offsets(list(committed))
+            oldest = await _timestamps(
+                consumer, {tp: o for tp, o in committed.items() if o < ends[tp]}
+            )
+            now = time.time()
+            for tp in sorted(committed, key=lambda t: (t.topic, t.partition)):
+                behind = max(0, ends[tp] - committed[tp])
+                age = max(0.0, now - oldest[tp] / 1000) if tp in oldest else 0.0
+                out.append(
+                    PartitionLag(
+                        group, tp.topic, tp.partition, committed[tp], ends[tp], behind, age
+                    )
+                )
+        return out
+
+
+async def _timestamps(
+    consumer: AIOKafkaConsumer, at: dict[TopicPartition, int]
+) -> dict[TopicPartition, int]:
+    """The timestamp (ms) of the message at each position."""
+    if not at:
+        return {}
+    consumer.assign(list(at))
+    for tp, offset in at.items():
+        consumer.seek(tp, offset)
+    found: dict[TopicPartition, int] = {}
+    deadline = time.monotonic() + 10
+    while len(found) < len(at) and time.monotonic() < deadline:
+        batches = await consumer.getmany(*[tp for tp in at if tp not in found], timeout_ms=500)
+        for tp, records in batches.items():
+            if records and tp not in found:
+                found[tp] = records[0].timestamp
+    return found
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    partition: int
+    offset: int
+    letter: ReadingDeadLettered
+
+    @property
+    def position(self) -> str:
+        return f"{self.partition}:{self.offset}"
+
+    def payload(self) -> bytes:
+        if self.letter.payload_encoding == "base64":
+            return base64.b64decode(self.letter.payload)
+        return self.letter.payload.encode()
+
+
+async def dead_letters(
+    bootstrap: str, dlq: Topic[Any], limit: int | None = None
+) -> list[DeadLetter]:
+    """What the dead-letter topic holds now, oldest first."""
+    async with _clients(bootstrap) as (admin, consumer):
+        partitions = await _partitions(admin, dlq.name)
+        consumer.assign(partitions)
+        starts = await consumer.beginning_offsets(partitions)
+        ends = await consumer.end_offsets(partitions)
+        for tp in partitions:
+            consumer.seek(tp, starts[tp])
+        remaining = {tp for tp in partitions if ends[tp] > starts[tp]}
+        out: list[DeadLetter] = []
+        while remaining and (limit is None or len(out) < limit):
+            batches = await consumer.getmany(*remaining, timeout_ms=1000)
+            if not batches:
+                break
+            for tp, records in batches.items():
+                for record in records:
+                    if record.offset >= ends[tp]:
+                        break
+                    out.append(
+                        DeadLetter(
+                            tp.partition,
+                            record.offset,
+                            ReadingDeadLettered.model_validate_json(record.value or b"{}"),
+                        )
+                    )
+                if records and records[-1].offset >= ends[tp] - 1:
+                    remaining.discard(tp)
+        out.sort(key=lambda d: (d.letter.dead_lettered_at, d.partition, d.offset))
+        return out if limit is None else out[:limit]
+
+
+async def replay(bootstrap: str, readings: Topic[Any], letters: list[DeadLetter]) -> list[str]:
+    """Publish each letter's original message to the readings topic again; return what was sent.
+
+    Only payloads that are still valid readings messages are sent (the others
+    would only be dead-lettered again); the sink's idempotent write makes a
+    replay of something already stored change nothing.
+    """
+    producer = durable_producer(bootstrap, client_id="scada-dlq-replay")
+    await producer.start()
+    sent: list[str] = []
+    try:
+        for letter in letters:
+            try:
+                message = StationReadingsAccepted.model_validate_json(letter.payload())
+            except ValueError:
+                continue
+            await producer.send_and_wait(
+                readings.name, readings.serialize(message), key=message.station_id.encode()
+            )
+            sent.append(letter.position)
+    finally:
+        await producer.stop()
+    return sent
+
+
+async def purge(bootstrap: str, dlq: Topic[Any]) -> int:
+    """Delete everything the dead-letter topic holds now; return how many records."""
+    async with _clients(bootstrap) as (admin, consumer):
+        partitions = await _partitions(admin, dlq.name)
+        starts = await consumer.beginning_offsets(partitions)
+        ends = await consumer.end_offsets(partitions)
+        doomed = {tp: RecordsToDelete(ends[tp]) for tp in partitions if ends[tp] > starts[tp]}
+        if doomed:
+            await admin.delete_records(doomed)
+        return sum(ends[tp] - starts[tp] for tp in doomed)
+
+
+@asynccontextmanager
+async def _clients(bootstrap: str) -> AsyncIterator[tuple[AIOKafkaAdminClient, AIOKafkaConsumer]]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await admin.start()
+    try:
+        await consumer.start()
+        try:
+            yield admin, consumer
+        finally:
+            await consumer.stop()
+    finally:
+        await admin.close()
+
+
+async def _partitions(admin: AIOKafkaAdminClient, topic: str) -> list[TopicPartition]:
+    (described,) = await admin.describe_topics([topic])
+    if described.get("error_code"):
+        raise ScadaError(f"topic {topic} cannot be described (error {described['error_code']})")
+    return sorted(TopicPartition(topic, p["partition"]) for p in described["partitions"])
