@@ -19,6 +19,7 @@ import orjson
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
@@ -28,7 +29,7 @@ from historical_service.events import EventBroker, decode_position
 from historical_service.live import LiveFeed, live_frame
 from historical_service.resolution import plan
 from historical_service.settings import HistoricalSettings
-from historical_service.users import User, user_by_token
+from historical_service.users import User, denied_stations, user_by_token
 from schemas.historical import HistoricalJobQueued, Lane, RunHistoricalQuery
 from schemas.readings import IDENTIFIER_PATTERN, Identifier
 from schemas.topics import TopicSet
@@ -131,7 +132,7 @@ async def create_job(request: Request, user: User, state: ApiState) -> Response:
         return _problem(422, "invalid_request", f"resolution: {exc}")
     if body.end <= body.start:
         return _problem(422, "invalid_request", "end must be after start")
-    denied = user.denied(body.stations)
+    denied = await denied_stations(state.pool, user, body.stations)
     if denied:
         return _problem(403, "forbidden", f"you may not read station(s): {', '.join(denied)}")
     if body.end - body.start > user.max_range:
@@ -317,7 +318,14 @@ async def events(request: Request, user: User, state: ApiState) -> Response:
         finally:
             state.events.unsubscribe(user_id, queue)
 
-    return StreamingResponse(stream(), media_type="text/event-stream", headers=SSE_HEADERS)
+    # The background task also runs when the client left before the stream began
+    # (the generator's ``finally`` never runs then).
+    return StreamingResponse(
+        stream(),
+        media_type="text/event-stream",
+        headers=SSE_HEADERS,
+        background=BackgroundTask(state.events.unsubscribe, user_id, queue),
+    )
 
 
 @authenticated
@@ -347,7 +355,7 @@ async def live_readings(request: Request, user: User, state: ApiState) -> Respon
     station = request.path_params["station_id"]
     if not _STATION_ID.fullmatch(station):
         return _problem(422, "invalid_request", "a station id is 1-64 letters, digits, '_.-'")
-    if user.denied([station]):
+    if await denied_stations(state.pool, user, [station]):
         return _problem(403, "forbidden", f"you may not read station {station}")
     try:
         minutes = int(request.query_params.get("minutes", "10"))
@@ -355,7 +363,7 @@ async def live_readings(request: Request, user: User, state: ApiState) -> Respon
         minutes = -1
     if not 1 <= minutes <= 60:
         return _problem(422, "invalid_request", "minutes must be a whole number from 1 to 60")
-    watch = state.live.watch(station)  # before the snapshot: no gap between the two
+    watch = state.live.watch(station, minutes * 60)  # before the snapshot: no gap between
     try:
         with contextlib.suppress(TimeoutError):  # a slow broker must not hold up the snapshot
             await asyncio.wait_for(watch.ready.wait(), 3)
@@ -381,7 +389,12 @@ async def live_readings(request: Request, user: User, state: ApiState) -> Respon
         finally:
             state.live.unwatch(watch)
 
-    return StreamingResponse(stream(), media_type="text/event-stream", headers=SSE_HEADERS)
+    return StreamingResponse(
+        stream(),
+        media_type="text/event-stream",
+        headers=SSE_HEADERS,
+        background=BackgroundTask(state.live.unwatch, watch),
+    )
 
 
 def _job_id(request: Request) -> UUID | None:

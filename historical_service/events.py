@@ -87,7 +87,12 @@ class EventBroker:
         return queue, dict(self.positions)
 
     def unsubscribe(self, user_id: str, queue: asyncio.Queue[Delivery]) -> None:
-        self.subscribers[user_id].discard(queue)
+        """Idempotent: the stream's end and the response's background task both call it."""
+        queues = self.subscribers.get(user_id)
+        if queues is not None:
+            queues.discard(queue)
+            if not queues:
+                del self.subscribers[user_id]
 
     async def replay(
         self, user_id: str, since: Positions, until: Positions

@@ -58,8 +58,9 @@ class Watch:
     produced after that reaches ``queue``.
     """
 
-    def __init__(self, station_id: str) -> None:
+    def __init__(self, station_id: str, window: float) -> None:
         self.station_id = station_id
+        self.window = window  # seconds: older readings are of no use to this chart
         self.queue: asyncio.Queue[bytes | None] = asyncio.Queue(QUEUE_SIZE)
         self.ready = asyncio.Event()
 
@@ -102,8 +103,9 @@ class LiveFeed:
         if self._consumer is not None:
             await self._consumer.stop()
 
-    def watch(self, station_id: str) -> Watch:
-        watch = Watch(station_id)
+    def watch(self, station_id: str, window: float) -> Watch:
+        """Frames of ``station_id``'s readings no older than ``window`` seconds, from now on."""
+        watch = Watch(station_id, window)
         self._watches.setdefault(station_id, set()).add(watch)
         LIVE_WATCHERS.inc()
         self._changed.set()
@@ -188,7 +190,12 @@ class LiveFeed:
             message = decode(value)
         except ValueError:
             return  # the stream processors dead-letter it; nothing to show
-        frame = live_frame(message.station_id, message.readings)
+        # A backfill is history, not news: only readings some watcher's window still shows.
+        horizon = time.time() - max(w.window for w in watchers)
+        fresh = [(ts, v) for ts, v in message.readings if ts.timestamp() >= horizon]
+        if not fresh:
+            return
+        frame = live_frame(message.station_id, fresh)
         for watch in list(watchers):
             try:
                 watch.queue.put_nowait(frame)

@@ -23,10 +23,6 @@ class User:
     stations: frozenset[str]
     max_range: timedelta
 
-    def denied(self, stations: list[str]) -> list[str]:
-        """The stations of ``stations`` this user may not read."""
-        return [] if self.all_stations else sorted(set(stations) - self.stations)
-
 
 async def create_user(
     conn: asyncpg.Connection,
@@ -79,3 +75,19 @@ async def user_by_id(pool: asyncpg.Pool, user_id: UUID) -> User | None:
         f"SELECT {_COLUMNS} FROM historical.users WHERE user_id = $1", user_id
     )
     return _user(row) if row else None
+
+
+async def denied_stations(pool: asyncpg.Pool, user: User, stations: list[str]) -> list[str]:
+    """The stations of ``stations`` that ``user`` may not read, sorted.
+
+    A user granted ``*`` reads the stations registered to their organisation,
+    not every station there is.
+    """
+    if not user.all_stations:
+        return sorted(set(stations) - user.stations)
+    owned = await pool.fetch(
+        "SELECT station_id FROM ingest.stations WHERE org_id = $1 AND station_id = ANY($2::text[])",
+        user.org_id,
+        stations,
+    )
+    return sorted(set(stations) - {r["station_id"] for r in owned})

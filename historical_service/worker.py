@@ -27,7 +27,7 @@ from historical_service import jobs, metrics
 from historical_service.query import chunks, copy_chunk, header
 from historical_service.resolution import plan
 from historical_service.settings import HistoricalSettings
-from historical_service.users import user_by_id
+from historical_service.users import denied_stations, user_by_id
 from schemas.historical import (
     HistoricalJobCancelled,
     HistoricalJobCompleted,
@@ -109,7 +109,7 @@ class Worker:
         user = await user_by_id(self.pool, _uuid(command.user_id))
         if (
             user is None
-            or user.denied(command.stations)
+            or await denied_stations(self.pool, user, command.stations)
             or (command.end - command.start > user.max_range)
         ):
             await self._forbid(command, user is not None)

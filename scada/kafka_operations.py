@@ -21,6 +21,8 @@ from scada.kafka_clients import durable_producer
 from schemas.readings import ReadingDeadLettered, StationReadingsAccepted
 from schemas.topics import Topic
 
+READ_TIMEOUT = 30.0  # seconds to read the dead-letter topic to its end
+
 
 @dataclass(frozen=True)
 class PartitionLag:
@@ -109,25 +111,22 @@ async def dead_letters(
         ends = await consumer.end_offsets(partitions)
         for tp in partitions:
             consumer.seek(tp, starts[tp])
-        remaining = {tp for tp in partitions if ends[tp] > starts[tp]}
         out: list[DeadLetter] = []
-        while remaining and (limit is None or len(out) < limit):
-            batches = await consumer.getmany(*remaining, timeout_ms=1000)
-            if not batches:
-                break
+        deadline = time.monotonic() + READ_TIMEOUT
+        while pending := [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
+            if time.monotonic() > deadline:
+                raise ScadaError(f"{dlq.name} could not be read to its end in {READ_TIMEOUT:g} s")
+            batches = await consumer.getmany(*pending, timeout_ms=1000)
             for tp, records in batches.items():
-                for record in records:
-                    if record.offset >= ends[tp]:
-                        break
-                    out.append(
-                        DeadLetter(
-                            tp.partition,
-                            record.offset,
-                            ReadingDeadLettered.model_validate_json(record.value or b"{}"),
-                        )
+                out.extend(
+                    DeadLetter(
+                        tp.partition,
+                        record.offset,
+                        ReadingDeadLettered.model_validate_json(record.value or b"{}"),
                     )
-                if records and records[-1].offset >= ends[tp] - 1:
-                    remaining.discard(tp)
+                    for record in records
+                    if record.offset < ends[tp]
+                )
         out.sort(key=lambda d: (d.letter.dead_lettered_at, d.partition, d.offset))
         return out if limit is None else out[:limit]
 
@@ -157,12 +156,18 @@ async def replay(bootstrap: str, readings: Topic[Any], letters: list[DeadLetter]
     return sent
 
 
-async def purge(bootstrap: str, dlq: Topic[Any]) -> int:
-    """Delete everything the dead-letter topic holds now; return how many records."""
+async def purge(bootstrap: str, dlq: Topic[Any], through: dict[int, int] | None = None) -> int:
+    """Delete dead letters: up to offset ``through[partition]`` (inclusive), or all there are now.
+
+    Returns how many records went. ``through`` lets an operator delete exactly
+    what they listed, not letters that arrived since.
+    """
     async with _clients(bootstrap) as (admin, consumer):
         partitions = await _partitions(admin, dlq.name)
         starts = await consumer.beginning_offsets(partitions)
         ends = await consumer.end_offsets(partitions)
+        if through is not None:
+            ends = {tp: min(ends[tp], through.get(tp.partition, -1) + 1) for tp in partitions}
         doomed = {tp: RecordsToDelete(ends[tp]) for tp in partitions if ends[tp] > starts[tp]}
         if doomed:
             await admin.delete_records(doomed)

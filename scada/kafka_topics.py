@@ -94,7 +94,7 @@ async def _reconcile(
 
 
 async def _wait_until_visible(
-    admin: AIOKafkaAdminClient, names: list[str], timeout: float = 15.0
+    admin: AIOKafkaAdminClient, names: list[str], timeout: float = 30.0
 ) -> None:
     """Wait until the broker's metadata shows ``names`` with a leader for every partition.
 

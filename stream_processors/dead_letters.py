@@ -6,7 +6,7 @@ import base64
 import contextlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 import orjson
@@ -34,10 +34,7 @@ def dead_letter_for(
 ) -> tuple[ReadingDeadLettered, Envelope]:
     """The DLQ entry for a record that does not decode, and what we could read of it."""
     payload = record.value or b""
-    try:
-        text, encoding = payload.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        text, encoding = base64.b64encode(payload).decode(), "base64"
+    text, encoding = _text(payload)
     envelope = _loose_envelope(payload)
     letter = ReadingDeadLettered(
         reason=reason,
@@ -56,7 +53,24 @@ def dead_letter_for(
 def dead_letter_for_message(
     message: StoredMessage, source_topic: str, reason: str
 ) -> ReadingDeadLettered:
-    """The DLQ entry for a decoded message the database refused."""
+    """The DLQ entry for a decoded message the database refused: its original bytes.
+
+    ``scada dlq replay`` publishes them again once the cause is fixed.
+    """
+    if message.raw is not None:
+        text, encoding = _text(message.raw)
+    else:  # built in code, not read off the topic: its contents, as far as we know them
+        text, encoding = (
+            orjson.dumps(
+                {
+                    "ingest_id": message.ingest_id,
+                    "station_id": message.station_id,
+                    "chunk": message.chunk,
+                    "readings": [{"ts": ts, "values": values} for ts, values in message.readings],
+                }
+            ).decode(),
+            "utf-8",
+        )
     return ReadingDeadLettered(
         reason=reason,
         source_topic=source_topic,
@@ -64,16 +78,17 @@ def dead_letter_for_message(
         source_offset=-1,
         ingest_id=message.ingest_id,
         station_id=message.station_id,
-        payload=orjson.dumps(
-            {
-                "ingest_id": message.ingest_id,
-                "station_id": message.station_id,
-                "chunk": message.chunk,
-                "readings": [{"ts": ts, "values": values} for ts, values in message.readings],
-            }
-        ).decode(),
+        payload=text,
+        payload_encoding=encoding,
         dead_lettered_at=datetime.now(UTC),
     )
+
+
+def _text(payload: bytes) -> tuple[str, Literal["utf-8", "base64"]]:
+    try:
+        return payload.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        return base64.b64encode(payload).decode(), "base64"
 
 
 def _loose_envelope(payload: bytes) -> Envelope:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
@@ -35,14 +35,19 @@ class StoredMessage:
     station_id: str
     chunk: int
     readings: list[tuple[datetime, Values]]
+    # The message as it came off the topic (dead letters carry it); not part of its value.
+    raw: bytes | None = field(default=None, compare=False, repr=False)
 
     @classmethod
-    def from_model(cls, message: StationReadingsAccepted) -> StoredMessage:
+    def from_model(
+        cls, message: StationReadingsAccepted, raw: bytes | None = None
+    ) -> StoredMessage:
         return cls(
             message.ingest_id,
             message.station_id,
             message.chunk,
             [(r.ts, dict(r.values)) for r in message.readings],
+            raw,
         )
 
 
@@ -52,7 +57,7 @@ def decode(value: bytes) -> StoredMessage:
         return _fast(value)
     except (ValueError, TypeError, KeyError, AttributeError):
         pass
-    return StoredMessage.from_model(StationReadingsAccepted.model_validate_json(value))
+    return StoredMessage.from_model(StationReadingsAccepted.model_validate_json(value), value)
 
 
 def _fast(value: bytes) -> StoredMessage:
@@ -87,7 +92,7 @@ def _fast(value: bytes) -> StoredMessage:
             ):
                 raise ValueError("value")
         out.append((ts, values))
-    return StoredMessage(UUID(data["ingest_id"]), station, chunk, out)
+    return StoredMessage(UUID(data["ingest_id"]), station, chunk, out, value)
 
 
 def _name(name: object) -> None:

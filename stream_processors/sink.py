@@ -47,8 +47,12 @@ log = logging.getLogger(__name__)
 
 Record: TypeAlias = "ConsumerRecord[bytes, bytes]"
 
-# Errors that say "the database is not there right now", as opposed to "this data is bad".
+# Errors that say "not now, try again", as opposed to "this data is bad": the database
+# is away, or this transaction lost a lock race (rebalances can briefly put one
+# station's rows in two concurrent transactions).
 UNAVAILABLE = (
+    asyncpg.DeadlockDetectedError,
+    asyncpg.SerializationError,
     OSError,
     TimeoutError,
     asyncpg.PostgresConnectionError,

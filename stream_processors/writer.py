@@ -92,8 +92,8 @@ WITH ins AS (
     RETURNING 1
 ), latest AS (
     INSERT INTO telemetry.station_latest AS l (station_id, last_ts, last_values, last_stored_at)
-    SELECT DISTINCT ON (station_id) station_id, ts, "values", now() FROM ins
-    ORDER BY station_id, ts DESC
+    SELECT station_id, max(ts), telemetry.jsonb_merge_agg("values" ORDER BY ts), now()
+    FROM ins GROUP BY station_id ORDER BY station_id
     ON CONFLICT (station_id) DO UPDATE SET
         last_ts = greatest(l.last_ts, EXCLUDED.last_ts),
         last_values = CASE WHEN EXCLUDED.last_ts >= l.last_ts

@@ -17,6 +17,8 @@ from typing import Any
 import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
 
 from scada.storage.database import prepare_database
 from tests.backends import Backends, provide_backends
@@ -48,9 +50,25 @@ async def database_url(backends: Backends) -> str:
 
 
 @pytest.fixture
-def unique() -> str:
-    """A short name unique to this test, for topics, groups, stations and schemas."""
-    return f"t{uuid.uuid4().hex[:12]}"
+async def unique(kafka_bootstrap: str) -> AsyncIterator[str]:
+    """A short name unique to this test, for topics, groups, stations and schemas.
+
+    The test's topics (every topic whose name holds it) are deleted afterwards:
+    a broker that keeps thousands of test partitions starts and creates topics
+    slowly, and the stack's broker outlives test runs.
+    """
+    name = f"t{uuid.uuid4().hex[:12]}"
+    yield name
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    try:
+        await admin.start()
+        mine = [t for t in await admin.list_topics() if name in t]
+        if mine:
+            await admin.delete_topics(mine)
+    except KafkaError:
+        pass  # best effort: a test that stopped the broker leaves its topics behind
+    finally:
+        await admin.close()
 
 
 @pytest.fixture

@@ -36,14 +36,26 @@ async def running_historical(settings: HistoricalSettings) -> AsyncIterator[http
     serving = asyncio.create_task(server.serve())
     stop = asyncio.Event()
     workers = asyncio.create_task(run_workers(settings, stop))
+
+    async def started() -> bool:
+        await asyncio.sleep(0)
+        if serving.done():  # startup failed: say why now, not after the timeout
+            raise AssertionError(f"the API did not start: {serving.exception()!r}")
+        return bool(server.started)
+
     try:
-        await wait_for(lambda: asyncio.sleep(0, server.started), timeout=30)
+        await wait_for(started, timeout=60)
         async with httpx.AsyncClient(base_url=settings.public_url, timeout=30) as client:
             yield client
     finally:
         stop.set()
         server.should_exit = True
-        await asyncio.wait_for(asyncio.gather(serving, workers), timeout=30)
+        ended = await asyncio.wait_for(
+            asyncio.gather(serving, workers, return_exceptions=True), timeout=30
+        )
+        failures = [e for e in ended if isinstance(e, BaseException)]
+        if failures and not isinstance(failures[0], SystemExit):
+            raise failures[0]
 
 
 async def store(database_url: str, station: str, readings: list[tuple[datetime, Values]]) -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
+import asyncpg
 import httpx
 import orjson
 import pytest
@@ -22,23 +23,12 @@ from aiokafka import AIOKafkaProducer
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from historical_service.settings import HistoricalSettings
+from scada.browser import CHROMIUM, launch_options
 from scada.simulator.client import Poster, live
 from schemas.readings import Reading, StationReadingsAccepted
 from tests.backends import Backends
 from tests.history import free_port, new_user, running_historical, store
 from tests.pipeline import make_token, running_gateway, running_sink
-
-CHROMIUM = Path("/usr/bin/chromium")
-# As root, on a machine with no way out: no sandbox, and nothing that phones home.
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @dataclass
@@ -53,12 +43,10 @@ class Site:
 
 @pytest.fixture(scope="session")
 async def browser() -> AsyncIterator[Browser]:
-    if not CHROMIUM.exists():  # noqa: ASYNC240 (once per session)
+    if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium package")
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS
-        )
+        browser = await playwright.chromium.launch(**launch_options())
         yield browser
         await browser.close()
 
@@ -280,6 +268,26 @@ async def test_stations_and_the_live_stream_over_http(
     bad = await site.api.get(f"/v1/stations/{mine}/live?minutes=0", headers=auth)
     assert bad.status_code == 422
     assert "minutes" in bad.json()["message"]
+
+    # A user of "all stations" reads their organisation's stations, not everybody's.
+    conn = await asyncpg.connect(database_url)
+    try:
+        await conn.execute(
+            "INSERT INTO ingest.stations (station_id, org_id) VALUES ($1, 'org'), ($2, $3)",
+            mine,
+            theirs,
+            f"{unique}-other-org",
+        )
+    finally:
+        await conn.close()
+    _, everything = await new_user(database_url, ["*"])  # of organisation "org"
+    wide = {"authorization": f"Bearer {everything}"}
+    listed = (await site.api.get("/v1/stations", headers=wide)).json()["stations"]
+    assert mine in {s["station_id"] for s in listed}
+    assert theirs not in {s["station_id"] for s in listed}
+    assert (await site.api.get(f"/v1/stations/{theirs}/live", headers=wide)).status_code == 403
+    async with site.api.stream("GET", f"/v1/stations/{mine}/live", headers=wide) as granted:
+        assert granted.status_code == 200
 
     paths = (await site.api.get("/openapi.json")).json()["paths"]
     assert {"/v1/me", "/v1/stations", "/v1/stations/{station_id}/live"} <= set(paths)

@@ -14,8 +14,10 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from scada.kafka_operations import consumer_lag, dead_letters, purge, replay
 from scada.kafka_topics import ensure_topics
-from schemas.readings import Reading, ReadingDeadLettered, StationReadingsAccepted
+from schemas.readings import Reading, StationReadingsAccepted
 from schemas.topics import TopicSet
+from stream_processors.dead_letters import dead_letter_for_message
+from stream_processors.decoding import decode
 from tests.backends import Backends
 
 
@@ -79,15 +81,11 @@ async def test_dead_letters_are_listed_replayed_when_valid_and_purged(
         accepted_at=now,
         readings=[Reading(ts=now, values={"temperature": 20.5})],
     )
-    valid = ReadingDeadLettered(
-        reason="database refused: disk full",
-        source_topic=topics.readings.name,
-        source_partition=0,
-        source_offset=7,
-        ingest_id=original.ingest_id,
-        station_id=original.station_id,
-        payload=original.model_dump_json(),
-        dead_lettered_at=now,
+    # As the sink writes one when the database refuses a message it read off the topic.
+    valid = dead_letter_for_message(
+        decode(topics.readings.serialize(original)),
+        topics.readings.name,
+        "database refused it: disk full",
     )
     broken = valid.model_copy(update={"reason": "not JSON", "payload": "{{{"})
     dlq = topics.readings_dlq

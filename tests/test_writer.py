@@ -99,8 +99,8 @@ async def test_each_station_keeps_its_newest_reading_and_every_sensor_it_sent(
     conn: asyncpg.Connection, unique: str
 ) -> None:
     other = f"{unique}-other"
-    await write_batch(conn, [_message(unique, [(60, {"t": 2.0, "rh": 80.0})])])
-    await write_batch(conn, [_message(unique, [(0, {"t": 1.0, "rain": 0.5})])])  # older, late
+    await write_batch(conn, [_message(unique, [(50, {"rain": 0.5}), (60, {"t": 2.0, "rh": 80.0})])])
+    await write_batch(conn, [_message(unique, [(0, {"t": 1.0, "wind": 3.0})])])  # older, late
     await write_batch(
         conn, [_message(unique, [(120, {"t": 3.0})]), _message(other, [(5, {"p": 1000.0})])]
     )
@@ -113,7 +113,8 @@ async def test_each_station_keeps_its_newest_reading_and_every_sensor_it_sent(
         )
     }
     assert rows[unique]["last_ts"] == T0 + timedelta(seconds=120)
-    # Newest value per sensor: t from the newest reading, rh from the one before, rain from
-    # the late one (it is the only value of rain there is).
-    assert rows[unique]["last_values"] == {"t": 3.0, "rh": 80.0, "rain": 0.5}
+    # Newest value per sensor: t from the newest reading, rh and rain from the readings
+    # before it (rain from an earlier reading of the same batch), wind from the late batch
+    # (the only value of wind there is; its t does not replace the newer one).
+    assert rows[unique]["last_values"] == {"t": 3.0, "rh": 80.0, "rain": 0.5, "wind": 3.0}
     assert rows[other]["last_ts"] == T0 + timedelta(seconds=5)

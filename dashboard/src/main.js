@@ -384,8 +384,8 @@ function onJobStatus(job, status, detail) {
   } else if (status === "completed") {
     job.shown = true;
     ui.cancel.disabled = true;
-    setProgress(1, `completed: ${(detail.rows ?? job.rows).toLocaleString()} rows; drawing…`);
-    drawResult(job, detail.rows ?? job.rows);
+    setProgress(1, "completed: fetching the result…");
+    drawResult(job);
   } else if (status === "cancelled") {
     job.shown = true;
     ui.cancel.disabled = true;
@@ -415,8 +415,9 @@ async function followJobEvents() {
           remember(data); // may belong to a job whose POST answer is still on its way
         }
       }
-    } catch {
+    } catch (error) {
       if (controller.signal.aborted) return;
+      if (error instanceof ApiError && error.status === 401) return signOut();
     }
     await sleep(2000);
   }
@@ -464,7 +465,15 @@ async function cancelJob() {
   }
 }
 
-async function drawResult(job, rows) {
+async function drawResult(job) {
+  let rows;
+  try {
+    rows = (await state.api.get(`/v1/historical-jobs/${job.id}`)).rows_done;
+  } catch (error) {
+    setProgress(1, `failed: ${error.message}`);
+    return showError(error);
+  }
+  if (state.job !== job) return;
   if (rows > MAX_DRAWN_ROWS) {
     charts.clear(`${rows.toLocaleString()} rows are more than a chart can show; download the CSV.`);
     ui.download.hidden = false;

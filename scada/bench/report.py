@@ -61,6 +61,17 @@ def write_markdown(path: Path, doc: dict[str, Any], source: Path) -> None:
                 x["rows_per_second"] >= 500_000,
             ),
         ]
+    board = r.get("dashboard_year")
+    if board and "p50_ms" in board:
+        rows.append(
+            _row(
+                "dashboard: a year drawn in the browser (SPEC: users)",
+                "about a second from Load to chart",
+                f"p50 {board['p50_ms']} ms, max {board['max_ms']} ms ({board['points_drawn']:,} "
+                f"points, {board['sensors']} sensors, {board['runs']} runs, Chromium)",
+                board["p50_ms"] <= 1000,
+            )
+        )
     m = doc["machine"]
     text = f"""# Performance
 

@@ -22,7 +22,7 @@ import asyncpg
 import httpx
 import orjson
 
-from scada.bench import historical, measure
+from scada.bench import dashboard, historical, measure
 from scada.bench.report import write_markdown
 from scada.bench.workload import Bodies
 from scada.local_stack.services import PROCESSORS
@@ -88,6 +88,9 @@ async def run_bench(
                 say("historical: one-year chart job, one station, auto resolution ...")
                 results["chart_year"] = await historical.chart_year(api_client, user_token)
                 say(f"  {results['chart_year']}")
+                say("dashboard: Load to a year drawn, 8 sensors, in Chromium ...")
+                results["dashboard_year"] = await dashboard.year_in_browser(api, user_token)
+                say(f"  {results['dashboard_year']}")
                 say("historical: raw export of 30 days ...")
                 results["raw_export"] = await historical.raw_export(api_client, user_token)
                 say(f"  {results['raw_export']}")

@@ -100,9 +100,21 @@ def replay_(
 def purge_(
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask.")] = False,
 ) -> None:
-    """Delete every dead letter the topic holds now (Kafka's DeleteRecords)."""
+    """Delete the dead letters there are now (Kafka's DeleteRecords); later ones stay."""
     settings = PlatformSettings()
+    letters = _letters()
+    if not letters:
+        say("the dead-letter topic is empty")
+        return
+    through: dict[int, int] = {}
+    for d in letters:
+        through[d.partition] = max(through.get(d.partition, -1), d.offset)
     if not yes:
-        typer.confirm(f"Delete everything in {settings.topics.readings_dlq.name}?", abort=True)
-    count = asyncio.run(purge(settings.effective_kafka_bootstrap, settings.topics.readings_dlq))
+        typer.confirm(
+            f"Delete {len(letters)} dead letter(s) from {settings.topics.readings_dlq.name}?",
+            abort=True,
+        )
+    count = asyncio.run(
+        purge(settings.effective_kafka_bootstrap, settings.topics.readings_dlq, through)
+    )
     say(f"deleted {count} dead letter(s)")
