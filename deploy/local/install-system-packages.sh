@@ -9,7 +9,8 @@
 #   venv        the project's virtualenv                python3-venv
 #   npm         bundles the dashboard's assets          nodejs, npm
 # With the argument `browser`, also what the browser tests drive:
-#   chromium    Debian's Chromium (Playwright launches /usr/bin/chromium)
+#   chromium    Debian's Chromium (Playwright launches /usr/bin/chromium), with
+#               fonts-liberation (a recommends, skipped by --no-install-recommends)
 set -euo pipefail
 
 need=()
@@ -23,7 +24,7 @@ command -v curl >/dev/null        || need+=(curl)
 python3 -c 'import ensurepip, venv' 2>/dev/null || need+=(python3-venv)
 command -v npm >/dev/null         || need+=(nodejs npm)
 if [ "${1:-}" = browser ]; then
-    [ -x /usr/bin/chromium ]      || need+=(chromium)
+    [ -x /usr/bin/chromium ]      || need+=(chromium fonts-liberation)
 fi
 
 if [ ${#need[@]} -eq 0 ]; then
