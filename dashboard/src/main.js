@@ -45,6 +45,7 @@ const state = {
   api: null,
   stations: new Map(), // id -> station view from /v1/stations
   station: null,
+  autoPicked: false, // the station shown was chosen by the page, not the user
   sensors: [],
   mode: "live",
   live: null, // {controller, points: Map(ts -> values)}
@@ -117,9 +118,14 @@ async function refreshStations() {
   }
   ui.stations.replaceChildren(...items);
   filterStations();
+  // Until the user picks one, show a station that is sending: on a fresh start none
+  // may be yet, so the choice is revisited at each refresh.
+  const live = body.stations.find((s) => s.health === "live");
+  const current = state.stations.get(state.station);
   if (!state.station && body.stations.length) {
-    const first = body.stations.find((s) => s.health === "live") || body.stations[0];
-    selectStation(first.station_id);
+    selectStation((live || body.stations[0]).station_id, { picked: false });
+  } else if (state.autoPicked && state.mode === "live" && live && current?.health !== "live") {
+    selectStation(live.station_id, { picked: false });
   }
 }
 
@@ -169,7 +175,8 @@ function ago(ms) {
   return `${Math.round(s / 86400)} days ago`;
 }
 
-function selectStation(id) {
+function selectStation(id, { picked = true } = {}) {
+  state.autoPicked = !picked;
   if (state.station === id) return;
   state.station = id;
   for (const li of ui.stations.children) li.classList.toggle("selected", li.dataset.stationId === id);
