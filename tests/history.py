@@ -7,6 +7,7 @@ import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
+from pathlib import Path
 from uuid import UUID, uuid4
 
 import asyncpg
@@ -20,6 +21,21 @@ from historical_service.users import create_user
 from stream_processors.decoding import StoredMessage, Values
 from stream_processors.writer import prepare_connection, write_batch
 from tests.pipeline import wait_for
+
+
+def historical_settings(
+    kafka_bootstrap: str, database_url: str, unique: str, results_dir: Path
+) -> HistoricalSettings:
+    """A test's own API and workers: its topics, its worker groups, a free port."""
+    return HistoricalSettings(
+        kafka_bootstrap=kafka_bootstrap,
+        database_url=database_url,
+        topic_namespace=unique,
+        results_dir=results_dir,
+        public_url=f"http://127.0.0.1:{free_port()}",
+        worker_group=f"{unique}.workers",
+        worker_metrics_port=0,
+    )
 
 
 def free_port() -> int:

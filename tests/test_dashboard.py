@@ -22,12 +22,11 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from playwright.async_api import Browser, Page, async_playwright, expect
 
-from historical_service.settings import HistoricalSettings
 from scada.browser import CHROMIUM, launch_options
 from scada.simulator.client import Poster, live
 from schemas.readings import Reading, StationReadingsAccepted
 from tests.backends import Backends
-from tests.history import free_port, new_user, running_historical, store
+from tests.history import historical_settings, new_user, running_historical, store
 from tests.pipeline import make_token, running_gateway, running_sink
 
 
@@ -55,14 +54,8 @@ async def browser() -> AsyncIterator[Browser]:
 async def site(
     backends: Backends, database_url: str, unique: str, tmp_path: Path
 ) -> AsyncIterator[Site]:
-    settings = HistoricalSettings(
-        kafka_bootstrap=backends.kafka_bootstrap,
-        database_url=database_url,
-        topic_namespace=unique,
-        results_dir=tmp_path / "results",
-        public_url=f"http://127.0.0.1:{free_port()}",
-        worker_group=f"{unique}.workers",
-        worker_metrics_port=0,
+    settings = historical_settings(
+        backends.kafka_bootstrap, database_url, unique, tmp_path / "results"
     )
     built = settings.effective_dashboard_dir / "index.html"
     if not built.exists():
@@ -88,6 +81,13 @@ async def _sign_in(page: Page, site: Site, token: str) -> None:
     await page.goto(site.url + "/")
     await page.get_by_test_id("token-input").fill(token)
     await page.get_by_test_id("sign-in").click()
+
+
+async def _open_history(page: Page, station: str, preset: str) -> None:
+    """From the signed-in page: the station, history mode, a range preset."""
+    await page.locator(f'[data-station-id="{station}"]').click()
+    await page.get_by_test_id("mode-history").click()
+    await page.get_by_test_id(preset).click()
 
 
 async def _record_statuses(page: Page) -> None:
@@ -132,9 +132,7 @@ async def test_thirty_days_load_in_the_background_with_progress_and_draw_every_b
     await expect(page.locator(f'[data-station-id="{unique}-quiet"]')).to_have_attribute(
         "data-health", "no_data"
     )
-    await item.click()
-    await page.get_by_test_id("mode-history").click()
-    await page.get_by_test_id("range-30d").click()
+    await _open_history(page, station, "range-30d")
     await _record_statuses(page)
     await page.get_by_test_id("load-history").click()
     await expect(page.get_by_test_id("progress")).to_be_visible()
@@ -163,17 +161,15 @@ async def test_cancelling_a_long_load_shows_cancelled(
     station = f"{unique}-long"
     now = datetime.now(UTC)
     await store(database_url, station, _every_10_minutes(now - timedelta(days=3), now))
-    user_id, token = await new_user(database_url, [station])
+    _, token = await new_user(database_url, [station])
 
     await _sign_in(page, site, token)
-    await page.locator(f'[data-station-id="{station}"]').click()
-    await page.get_by_test_id("mode-history").click()
-    await page.get_by_test_id("range-1y").click()
+    await _open_history(page, station, "range-1y")
     await page.get_by_test_id("resolution").select_option("raw")  # a year of raw rows: long
     await page.get_by_test_id("load-history").click()
     status = page.get_by_test_id("job-status")
     await expect(status).to_contain_text(re.compile("queued|running"))
-    await site.shot(page, "1-running")
+    await site.shot(page, "1-loading")
     await page.get_by_test_id("cancel").click()
     await expect(status).to_contain_text("cancelled", timeout=5_000)
     await site.shot(page, "2-cancelled")
@@ -181,9 +177,8 @@ async def test_cancelling_a_long_load_shows_cancelled(
     listed = (
         await site.api.get("/v1/historical-jobs", headers={"authorization": f"Bearer {token}"})
     ).json()["jobs"]
-    assert [j["status"] for j in listed] == ["cancelled"]
+    assert [j["status"] for j in listed] == ["cancelled"]  # this user's one job, stopped
     assert listed[0]["resolution"] == "raw"
-    assert user_id  # the job is this user's: the list is per user
 
 
 async def test_refusals_are_shown_plainly(
@@ -199,9 +194,7 @@ async def test_refusals_are_shown_plainly(
     await site.shot(page, "1-bad-token")
 
     await _sign_in(page, site, token)
-    await page.locator(f'[data-station-id="{station}"]').click()
-    await page.get_by_test_id("mode-history").click()
-    await page.get_by_test_id("range-30d").click()
+    await _open_history(page, station, "range-30d")
     await page.get_by_test_id("load-history").click()
     await expect(page.get_by_test_id("error")).to_contain_text("exceeds your limit of 7 days")
     await expect(page.get_by_test_id("job-status")).to_contain_text("failed")

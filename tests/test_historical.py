@@ -29,7 +29,7 @@ from schemas.historical import RunHistoricalQuery
 from stream_processors.decoding import StoredMessage
 from stream_processors.writer import prepare_connection, write_batch
 from tests.backends import Backends
-from tests.history import free_port, new_user, running_historical, store
+from tests.history import historical_settings, new_user, running_historical, store
 from tests.pipeline import wait_for
 
 T0 = datetime(2025, 6, 1, tzinfo=UTC)
@@ -39,15 +39,8 @@ T0 = datetime(2025, 6, 1, tzinfo=UTC)
 async def historical(
     backends: Backends, database_url: str, unique: str, tmp_path: Path
 ) -> AsyncIterator[tuple[HistoricalSettings, httpx.AsyncClient]]:
-    port = free_port()
-    settings = HistoricalSettings(
-        kafka_bootstrap=backends.kafka_bootstrap,
-        database_url=database_url,
-        topic_namespace=unique,
-        results_dir=tmp_path / "results",
-        public_url=f"http://127.0.0.1:{port}",
-        worker_group=f"{unique}.workers",
-        worker_metrics_port=0,
+    settings = historical_settings(
+        backends.kafka_bootstrap, database_url, unique, tmp_path / "results"
     )
     async with running_historical(settings) as client:
         yield settings, client
