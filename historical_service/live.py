@@ -155,14 +155,16 @@ class LiveFeed:
             self._changed.set()  # the topic or the broker is not there yet: look again shortly
             await asyncio.sleep(1)
             return taken
+        # Only the watches counted here are served once this returns; any added while
+        # it awaits set ``_changed`` again and are counted on the next round.
+        counted = [w for watchers in self._watches.values() for w in watchers]
         wanted = {
             TopicPartition(self._topic.name, partition_for(s, len(partitions)))
             for s in self._watches
         }
         if wanted == taken:
-            for watchers in self._watches.values():
-                for watch in watchers:
-                    watch.ready.set()
+            for watch in counted:
+                watch.ready.set()
             return taken
         kept = {tp: await consumer.position(tp) for tp in taken & wanted}
         consumer.assign(list(wanted))
@@ -176,9 +178,8 @@ class LiveFeed:
             for tp in new:
                 at = found.get(tp)
                 consumer.seek(tp, ends[tp] if at is None else at.offset)
-        for watchers in self._watches.values():
-            for watch in watchers:
-                watch.ready.set()
+        for watch in counted:
+            watch.ready.set()
         return wanted
 
     def _deliver(self, key: bytes | None, value: bytes | None) -> None:
