@@ -22,7 +22,7 @@ class Plan:
     """``bucket`` is ``None`` for raw rows; else the width and the rollup table to read."""
 
     bucket: timedelta | None
-    source: str  # "raw" | "station_rollup_1m" | "station_rollup_1h"
+    source: str  # "raw" | "station_rollup_1m" | "station_rollup_1h" | "station_rollup_6h"
 
     @property
     def is_raw(self) -> bool:
@@ -42,9 +42,13 @@ def plan(resolution: str, start: datetime, end: datetime) -> Plan:
         bucket = parse_duration(resolution)
         if bucket < timedelta(minutes=1) or bucket % timedelta(minutes=1):
             raise ValueError("an interval resolution must be whole minutes (1m or more)")
-    source = (
-        "station_rollup_1h"
-        if bucket % timedelta(hours=1) == timedelta(0)
-        else ("station_rollup_1m")
-    )
+    # The coarsest rollup whose buckets the requested ones are made of.
+    source = next(table for width, table in _ROLLUPS if bucket % width == timedelta(0))
     return Plan(bucket, source)
+
+
+_ROLLUPS = (
+    (timedelta(hours=6), "station_rollup_6h"),
+    (timedelta(hours=1), "station_rollup_1h"),
+    (timedelta(minutes=1), "station_rollup_1m"),
+)

@@ -5,7 +5,7 @@ Per batch, on one connection:
 1. COPY the readings into a session-temporary staging table;
 2. one statement inserts new (station, ts) rows, merges sensors that an
    existing row lacks (first write wins per sensor), and adds exactly the
-   newly stored values to the 1-minute and 1-hour rollups, and keeps each
+   newly stored values to the 1-minute, 1-hour and 6-hour rollups, and keeps each
    station's newest reading (``station_latest``) and written days current;
 3. one row per message in ``ingest.persisted_messages`` (its primary key makes
    a redelivered message count once).
@@ -84,6 +84,10 @@ WITH ins AS (
     SELECT station_id, time_bucket('1 hour', bucket) AS bucket, sensor,
            min(min) AS min, max(max) AS max, sum(sum) AS sum, sum(count) AS count
     FROM agg_1m GROUP BY 1, 2, 3
+), agg_6h AS (
+    SELECT station_id, time_bucket('6 hours', bucket) AS bucket, sensor,
+           min(min) AS min, max(max) AS max, sum(sum) AS sum, sum(count) AS count
+    FROM agg_1h GROUP BY 1, 2, 3
 ), touched AS (
     INSERT INTO telemetry.station_day_writes AS w (station_id, day, last_stored_at)
     SELECT station_id, time_bucket('1 day', ts), now() FROM ins
@@ -103,11 +107,13 @@ WITH ins AS (
     RETURNING 1
 ), r1m AS ({_ROLLUP.format(table="station_rollup_1m", source="agg_1m")}
 ), r1h AS ({_ROLLUP.format(table="station_rollup_1h", source="agg_1h")}
+), r6h AS ({_ROLLUP.format(table="station_rollup_6h", source="agg_6h")}
 )
 SELECT (SELECT count(*) FROM ins) AS inserted,
        (SELECT count(*) FROM merged) AS merged,
        (SELECT count(*) FROM vals) AS values_added,
-       (SELECT count(*) FROM r1m) + (SELECT count(*) FROM r1h) AS rollup_rows
+       (SELECT count(*) FROM r1m) + (SELECT count(*) FROM r1h) + (SELECT count(*) FROM r6h)
+           AS rollup_rows
 """
 
 _RECORD_MESSAGES = """

@@ -169,6 +169,38 @@ async def test_an_aggregated_job_reads_the_rollups(
     assert float(rows[0]["max"]) == 26.0
 
 
+async def test_six_hour_and_daily_buckets_match_the_raw_readings(
+    historical: Any, database_url: str, unique: str
+) -> None:
+    """Read from the 6-hour rollups; every figure equals the raw readings aggregated here."""
+    _, client = historical
+    station = f"{unique}-6h"
+    await _seed(database_url, station, 6 * 2160)  # a day and a half of 10 s readings
+    token = await _user(database_url, [station])
+    temperatures = [20 + i % 7 for i in range(6 * 2160)]
+    for resolution, size in (("6h", 2160), ("1d", 8640)):
+        response = await client.post(
+            "/v1/historical-jobs",
+            headers=_auth(token),
+            json={
+                "stations": [station],
+                "sensors": ["temperature"],
+                "start": T0.isoformat(),
+                "end": (T0 + timedelta(days=2)).isoformat(),
+                "resolution": resolution,
+            },
+        )
+        job = await _finished(client, token, response.json()["job_id"])
+        result = await client.get(job["result_url"], headers={**_auth(token), "accept": "text/csv"})
+        rows = list(csv.DictReader(io.StringIO(result.text)))
+        groups = [temperatures[i : i + size] for i in range(0, len(temperatures), size)]
+        assert [int(r["count"]) for r in rows] == [len(g) for g in groups]
+        assert [float(r["avg"]) for r in rows] == pytest.approx([sum(g) / len(g) for g in groups])
+        assert [(float(r["min"]), float(r["max"])) for r in rows] == [
+            (min(g), max(g)) for g in groups
+        ]
+
+
 async def test_permissions_are_checked_by_the_api_and_again_by_the_worker(
     historical: Any, database_url: str, unique: str, producer: Any
 ) -> None:

@@ -17,9 +17,11 @@ def test_auto_picks_raw_for_short_ranges_and_at_most_2000_buckets_otherwise() ->
     assert plan("auto", START, START + timedelta(hours=5)).is_raw
     year = plan("auto", START, START + timedelta(days=365))
     assert year.bucket == timedelta(hours=6)
-    assert year.source == "station_rollup_1h"
+    assert year.source == "station_rollup_6h"  # the coarsest level its buckets are made of
     assert timedelta(days=365) / year.bucket <= 2000
     assert plan("15m", START, START + timedelta(days=1)).source == "station_rollup_1m"
+    assert plan("3h", START, START + timedelta(days=30)).source == "station_rollup_1h"
+    assert plan("1d", START, START + timedelta(days=30)).source == "station_rollup_6h"
 
 
 @pytest.mark.parametrize("bad", ["30s", "90s", "soon"])

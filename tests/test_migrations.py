@@ -32,6 +32,7 @@ async def test_migrate_applies_everything_once(fresh_database: str) -> None:
             "telemetry.station_readings",
             "telemetry.station_rollup_1h",
             "telemetry.station_rollup_1m",
+            "telemetry.station_rollup_6h",
         ]
     finally:
         await conn.close()

@@ -60,6 +60,7 @@ async def test_rollups_merge_across_batches_and_ignore_repeats(
     assert result.rows_inserted == 0
     assert await _rollup(conn, "readings_1m", unique, "t") == (-3.0, 5.0, 1.0, 3)
     assert await _rollup(conn, "readings_1h", unique, "t") == (-3.0, 5.0, 1.0, 3)
+    assert await _rollup(conn, "readings_6h", unique, "t") == (-3.0, 5.0, 1.0, 3)
     stored = await conn.fetchval(
         "SELECT value FROM telemetry.readings WHERE station_id = $1 AND ts = $2 AND sensor = 't'",
         unique,

@@ -66,6 +66,7 @@ async def enable_features(conn: asyncpg.Connection, retention: Retention = Reten
             ("telemetry.station_readings", retention.raw_days),
             ("telemetry.station_rollup_1m", retention.rollup_1m_days),
             ("telemetry.station_rollup_1h", retention.rollup_1h_days),
+            ("telemetry.station_rollup_6h", retention.rollup_1h_days),
         ):
             if days is not None:
                 await conn.execute(
