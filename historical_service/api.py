@@ -156,28 +156,8 @@ async def create_job(request: Request, user: User, state: ApiState) -> Response:
     )
     if reusable is not None:  # the same heavy query is on its way, or its answer still holds
         reused_id, status = reusable
-        return ORJSONResponse(
-            {
-                "job_id": str(reused_id),
-                "status": status,
-                "reused": True,
-                "status_url": f"{base}/v1/historical-jobs/{reused_id}",
-                "events_url": f"{base}/v1/events",
-            },
-            202,
-        )
+        return _accepted(base, reused_id, status, reused=True)
     job_id = uuid4()
-    await jobs.insert_job(
-        state.pool,
-        job_id=job_id,
-        user_id=user.user_id,
-        lane=lane,
-        stations=body.stations,
-        sensors=body.sensors,
-        start=body.start,
-        end=body.end,
-        resolution=body.resolution,
-    )
     command = RunHistoricalQuery(
         job_id=job_id,
         user_id=str(user.user_id),
@@ -190,6 +170,7 @@ async def create_job(request: Request, user: User, state: ApiState) -> Response:
         resolution=body.resolution,
         requested_at=datetime.now(UTC),
     )
+    await jobs.insert_job(state.pool, command)
     requests, events = state.topics.historical_requests, state.topics.historical_events
     try:
         async with asyncio.timeout(5):
@@ -207,11 +188,16 @@ async def create_job(request: Request, user: User, state: ApiState) -> Response:
         return _problem(
             503, "kafka_unavailable", "could not queue the job; retry", {"Retry-After": "5"}
         )
+    return _accepted(base, job_id, "queued", lane=lane)
+
+
+def _accepted(base: str, job_id: UUID, status: str, **extra: Any) -> Response:
+    """The 202 for a job request: the job, its status and where to follow it."""
     return ORJSONResponse(
         {
             "job_id": str(job_id),
-            "status": "queued",
-            "lane": lane,
+            "status": status,
+            **extra,
             "status_url": f"{base}/v1/historical-jobs/{job_id}",
             "events_url": f"{base}/v1/events",
         },

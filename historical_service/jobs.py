@@ -8,6 +8,8 @@ from uuid import UUID
 
 import asyncpg
 
+from schemas.historical import RunHistoricalQuery
+
 TERMINAL = ("completed", "failed", "cancelled")
 
 _COLUMNS = (
@@ -17,29 +19,24 @@ _COLUMNS = (
 )
 
 
-async def insert_job(
-    pool: asyncpg.Pool,
-    *,
-    job_id: UUID,
-    user_id: UUID,
-    lane: str,
-    stations: list[str],
-    sensors: list[str],
-    start: datetime,
-    end: datetime,
-    resolution: str,
-) -> None:
+async def insert_job(pool: asyncpg.Pool, command: RunHistoricalQuery) -> None:
+    """Record the job of ``command`` as queued; a second insert of it changes nothing.
+
+    The API records a job before publishing its command; a worker records it too,
+    for commands that reached the topic some other way.
+    """
     await pool.execute(
         "INSERT INTO historical.jobs (job_id, user_id, lane, stations, sensors, range_start, "
-        "range_end, resolution) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        job_id,
-        user_id,
-        lane,
-        stations,
-        sensors,
-        start,
-        end,
-        resolution,
+        "range_end, resolution) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
+        "ON CONFLICT (job_id) DO NOTHING",
+        command.job_id,
+        UUID(command.user_id),
+        command.lane,
+        command.stations,
+        command.sensors,
+        command.start,
+        command.end,
+        command.resolution,
     )
 
 

@@ -95,15 +95,7 @@ class Worker:
             # An expected outcome, not a crash: the job fails with a reason, the worker goes on.
             log.exception("job %s failed", command.job_id)
             await jobs.finish(self.pool, command.job_id, "failed", rows=0, error=str(exc)[:500])
-            await self._publish(
-                HistoricalJobFailed(
-                    job_id=command.job_id,
-                    user_id=command.user_id,
-                    occurred_at=_now(),
-                    reason="query_failed",
-                    detail=str(exc)[:500],
-                )
-            )
+            await self._announce_failure(command, "query_failed", str(exc)[:500])
 
     async def execute(self, command: RunHistoricalQuery) -> None:
         user = await user_by_id(self.pool, _uuid(command.user_id))
@@ -114,19 +106,7 @@ class Worker:
         ):
             await self._forbid(command, user is not None)
             return
-        await self.pool.execute(
-            "INSERT INTO historical.jobs (job_id, user_id, lane, stations, sensors, range_start, "
-            "range_end, resolution) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
-            "ON CONFLICT (job_id) DO NOTHING",
-            command.job_id,
-            user.user_id,
-            command.lane,
-            command.stations,
-            command.sensors,
-            command.start,
-            command.end,
-            command.resolution,
-        )
+        await jobs.insert_job(self.pool, command)
         job = await self._claim(command)
         if job is None:
             return
@@ -223,12 +203,17 @@ class Worker:
                 "('completed', 'failed', 'cancelled')",
                 command.job_id,
             )
+        await self._announce_failure(command, "forbidden", detail)
+
+    async def _announce_failure(
+        self, command: RunHistoricalQuery, reason: str, detail: str
+    ) -> None:
         await self._publish(
             HistoricalJobFailed(
                 job_id=command.job_id,
                 user_id=command.user_id,
                 occurred_at=_now(),
-                reason="forbidden",
+                reason=reason,
                 detail=detail,
             )
         )

@@ -18,6 +18,7 @@ from aiokafka.admin import AIOKafkaAdminClient, RecordsToDelete
 
 from scada.errors import ScadaError
 from scada.kafka_clients import durable_producer
+from scada.kafka_topics import describe_topics
 from schemas.readings import ReadingDeadLettered, StationReadingsAccepted
 from schemas.topics import Topic
 
@@ -104,8 +105,8 @@ async def dead_letters(
     bootstrap: str, dlq: Topic[Any], limit: int | None = None
 ) -> list[DeadLetter]:
     """What the dead-letter topic holds now, oldest first."""
-    async with _clients(bootstrap) as (admin, consumer):
-        partitions = await _partitions(admin, dlq.name)
+    async with _consumer(bootstrap) as consumer:
+        partitions = await _partitions(bootstrap, dlq.name)
         consumer.assign(partitions)
         starts = await consumer.beginning_offsets(partitions)
         ends = await consumer.end_offsets(partitions)
@@ -163,7 +164,7 @@ async def purge(bootstrap: str, dlq: Topic[Any], through: dict[int, int] | None 
     what they listed, not letters that arrived since.
     """
     async with _clients(bootstrap) as (admin, consumer):
-        partitions = await _partitions(admin, dlq.name)
+        partitions = await _partitions(bootstrap, dlq.name)
         starts = await consumer.beginning_offsets(partitions)
         ends = await consumer.end_offsets(partitions)
         if through is not None:
@@ -175,22 +176,29 @@ async def purge(bootstrap: str, dlq: Topic[Any], through: dict[int, int] | None 
 
 
 @asynccontextmanager
+async def _consumer(bootstrap: str) -> AsyncIterator[AIOKafkaConsumer]:
+    """A group-less consumer: reading with it moves nobody's offsets."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        yield consumer
+    finally:
+        await consumer.stop()
+
+
+@asynccontextmanager
 async def _clients(bootstrap: str) -> AsyncIterator[tuple[AIOKafkaAdminClient, AIOKafkaConsumer]]:
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await admin.start()
     try:
-        await consumer.start()
-        try:
+        async with _consumer(bootstrap) as consumer:
             yield admin, consumer
-        finally:
-            await consumer.stop()
     finally:
         await admin.close()
 
 
-async def _partitions(admin: AIOKafkaAdminClient, topic: str) -> list[TopicPartition]:
-    (described,) = await admin.describe_topics([topic])
-    if described.get("error_code"):
-        raise ScadaError(f"topic {topic} cannot be described (error {described['error_code']})")
-    return sorted(TopicPartition(topic, p["partition"]) for p in described["partitions"])
+async def _partitions(bootstrap: str, topic: str) -> list[TopicPartition]:
+    count = (await describe_topics(bootstrap, [topic])).get(topic)
+    if count is None:
+        raise ScadaError(f"topic {topic} does not exist")
+    return [TopicPartition(topic, p) for p in range(count)]

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,6 +30,22 @@ class Backends:
     database_url: str
     kind: str  # "external" | "docker" | "local"
     brokers: int = 1
+
+    def scada(self, *args: str, namespace: str = "") -> subprocess.CompletedProcess[str]:
+        """Run the ``scada`` command line, as an operator would, against these servers."""
+        env = {
+            **os.environ,
+            "SCADA_DATABASE_URL": self.database_url,
+            "SCADA_KAFKA_BOOTSTRAP": self.kafka_bootstrap,
+            "SCADA_TOPIC_NAMESPACE": namespace,
+        }
+        return subprocess.run(
+            [sys.executable, "-m", "scada", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
 
 
 @contextmanager

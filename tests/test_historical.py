@@ -66,6 +66,29 @@ def _auth(token: str) -> dict[str, str]:
     return {"authorization": f"Bearer {token}"}
 
 
+async def _post_job(
+    client: httpx.AsyncClient,
+    token: str,
+    station: str,
+    span: timedelta,
+    resolution: str,
+    *,
+    sensors: list[str] | None = None,
+    lane: str | None = None,
+) -> httpx.Response:
+    """Ask for ``span`` of ``station`` from T0 (temperature unless told otherwise)."""
+    body: dict[str, Any] = {
+        "stations": [station],
+        "sensors": sensors or ["temperature"],
+        "start": T0.isoformat(),
+        "end": (T0 + span).isoformat(),
+        "resolution": resolution,
+    }
+    if lane is not None:
+        body["lane"] = lane
+    return await client.post("/v1/historical-jobs", headers=_auth(token), json=body)
+
+
 async def _events(
     client: httpx.AsyncClient, token: str, into: list[dict[str, Any]], ready: asyncio.Event
 ) -> None:
@@ -101,16 +124,8 @@ async def test_a_raw_job_exports_exactly_the_stored_rows_and_announces_completio
     ]
     try:
         await asyncio.wait_for(asyncio.gather(ready.wait(), ready_other.wait()), 10)
-        response = await client.post(
-            "/v1/historical-jobs",
-            headers=_auth(token),
-            json={
-                "stations": [station],
-                "sensors": ["temperature", "rain"],
-                "start": T0.isoformat(),
-                "end": (T0 + timedelta(days=1)).isoformat(),
-                "resolution": "raw",
-            },
+        response = await _post_job(
+            client, token, station, timedelta(days=1), "raw", sensors=["temperature", "rain"]
         )
         assert response.status_code == 202, response.text
         job_id = response.json()["job_id"]
@@ -150,17 +165,7 @@ async def test_an_aggregated_job_reads_the_rollups(
     station = f"{unique}-agg"
     await _seed(database_url, station, 720)  # two hours of 10 s readings
     token = await _user(database_url, [station])
-    response = await client.post(
-        "/v1/historical-jobs",
-        headers=_auth(token),
-        json={
-            "stations": [station],
-            "sensors": ["temperature"],
-            "start": T0.isoformat(),
-            "end": (T0 + timedelta(hours=2)).isoformat(),
-            "resolution": "1h",
-        },
-    )
+    response = await _post_job(client, token, station, timedelta(hours=2), "1h")
     job = await _finished(client, token, response.json()["job_id"])
     result = await client.get(job["result_url"], headers={**_auth(token), "accept": "text/csv"})
     rows = list(csv.DictReader(io.StringIO(result.text)))
@@ -179,17 +184,7 @@ async def test_six_hour_and_daily_buckets_match_the_raw_readings(
     token = await _user(database_url, [station])
     temperatures = [20 + i % 7 for i in range(6 * 2160)]
     for resolution, size in (("6h", 2160), ("1d", 8640)):
-        response = await client.post(
-            "/v1/historical-jobs",
-            headers=_auth(token),
-            json={
-                "stations": [station],
-                "sensors": ["temperature"],
-                "start": T0.isoformat(),
-                "end": (T0 + timedelta(days=2)).isoformat(),
-                "resolution": resolution,
-            },
-        )
+        response = await _post_job(client, token, station, timedelta(days=2), resolution)
         job = await _finished(client, token, response.json()["job_id"])
         result = await client.get(job["result_url"], headers={**_auth(token), "accept": "text/csv"})
         rows = list(csv.DictReader(io.StringIO(result.text)))
@@ -270,18 +265,7 @@ async def test_cancelling_a_running_export_stops_it_within_a_second(
     await _seed(database_url, station, 10)
     token = await _user(database_url, [station])
     # 390 one-day windows: long enough to be caught running.
-    response = await client.post(
-        "/v1/historical-jobs",
-        headers=_auth(token),
-        json={
-            "stations": [station],
-            "sensors": ["temperature"],
-            "start": T0.isoformat(),
-            "end": (T0 + timedelta(days=390)).isoformat(),
-            "resolution": "raw",
-            "lane": "bulk",
-        },
-    )
+    response = await _post_job(client, token, station, timedelta(days=390), "raw", lane="bulk")
     job_id = response.json()["job_id"]
     url = f"/v1/historical-jobs/{job_id}"
 
@@ -301,18 +285,7 @@ async def test_cancelling_a_running_export_stops_it_within_a_second(
     assert job["progress"] < 1.0
     assert (await client.get(f"{url}/result", headers=_auth(token))).status_code == 409
     # The worker is free again: the next export in its lane runs to the end.
-    after = await client.post(
-        "/v1/historical-jobs",
-        headers=_auth(token),
-        json={
-            "stations": [station],
-            "sensors": ["temperature"],
-            "start": T0.isoformat(),
-            "end": (T0 + timedelta(days=2)).isoformat(),
-            "resolution": "raw",
-            "lane": "bulk",
-        },
-    )
+    after = await _post_job(client, token, station, timedelta(days=2), "raw", lane="bulk")
     assert (await _finished(client, token, after.json()["job_id"]))["status"] == "completed"
 
 
@@ -337,17 +310,7 @@ async def test_an_interactive_job_is_not_stuck_behind_twenty_bulk_exports(
             await client.post("/v1/historical-jobs", headers=_auth(token), json=export)
         ).status_code == 202
     posted = asyncio.get_running_loop().time()
-    chart = await client.post(
-        "/v1/historical-jobs",
-        headers=_auth(token),
-        json={
-            "stations": [station],
-            "sensors": ["temperature"],
-            "start": T0.isoformat(),
-            "end": (T0 + timedelta(hours=2)).isoformat(),
-            "resolution": "1h",
-        },
-    )
+    chart = await _post_job(client, token, station, timedelta(hours=2), "1h")
     assert chart.json()["lane"] == "interactive"
     job = await _finished(client, token, chart.json()["job_id"])
     assert job["status"] == "completed"
@@ -515,17 +478,7 @@ async def test_events_resume_after_a_disconnect_with_last_event_id(
     ready = asyncio.Event()
     first = asyncio.create_task(read(None, "queued"))
     await asyncio.wait_for(ready.wait(), 10)
-    job = await client.post(
-        "/v1/historical-jobs",
-        headers=_auth(token),
-        json={
-            "stations": [station],
-            "sensors": ["temperature"],
-            "start": T0.isoformat(),
-            "end": (T0 + timedelta(days=1)).isoformat(),
-            "resolution": "raw",
-        },
-    )
+    job = await _post_job(client, token, station, timedelta(days=1), "raw")
     ((queued_id, kind),) = await asyncio.wait_for(first, 10)  # then the client goes away
     assert kind == "queued"
     await _finished(client, token, job.json()["job_id"])

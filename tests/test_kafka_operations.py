@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime
 from typing import Any
 from uuid import uuid4
@@ -19,18 +16,6 @@ from schemas.topics import TopicSet
 from stream_processors.dead_letters import dead_letter_for_message
 from stream_processors.decoding import decode
 from tests.backends import Backends
-
-
-def _scada(backends: Backends, namespace: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "SCADA_DATABASE_URL": backends.database_url,
-        "SCADA_KAFKA_BOOTSTRAP": backends.kafka_bootstrap,
-        "SCADA_TOPIC_NAMESPACE": namespace,
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "scada", *args], capture_output=True, text=True, env=env, timeout=120
-    )
 
 
 async def test_lag_counts_what_a_group_has_not_consumed_and_how_old_it_is(
@@ -62,7 +47,7 @@ async def test_lag_counts_what_a_group_has_not_consumed_and_how_old_it_is(
     )
     assert 0 <= row.seconds < 120
 
-    shown = _scada(backends, unique, "lag", "--group", group, "--json")
+    shown = backends.scada("lag", "--group", group, "--json", namespace=unique)
     assert shown.returncode == 0, shown.stderr
     assert json.loads(shown.stdout)[0]["messages"] == 3
 
@@ -94,7 +79,7 @@ async def test_dead_letters_are_listed_replayed_when_valid_and_purged(
 
     letters = await dead_letters(backends.kafka_bootstrap, dlq)
     assert [d.letter.reason for d in letters] == [valid.reason, broken.reason]
-    listed = _scada(backends, unique, "dlq", "list", "--json")
+    listed = backends.scada("dlq", "list", "--json", namespace=unique)
     assert listed.returncode == 0, listed.stderr
     assert [d["position"] for d in json.loads(listed.stdout)] == ["0:0", "0:1"]
 
