@@ -16,6 +16,7 @@ import asyncio
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -95,7 +96,9 @@ class Worker:
             # An expected outcome, not a crash: the job fails with a reason, the worker goes on.
             log.exception("job %s failed", command.job_id)
             await jobs.finish(self.pool, command.job_id, "failed", rows=0, error=str(exc)[:500])
-            await self._announce_failure(command, "query_failed", str(exc)[:500])
+            await self._announce(
+                command, HistoricalJobFailed, reason="query_failed", detail=str(exc)[:500]
+            )
 
     async def execute(self, command: RunHistoricalQuery) -> None:
         user = await user_by_id(self.pool, _uuid(command.user_id))
@@ -154,29 +157,20 @@ class Worker:
                         await self._cancelled(command, rows, path)
                         return "cancelled"
                     if time.monotonic() - last_event >= PROGRESS_EVERY:
-                        await self._publish(
-                            HistoricalJobProgressed(
-                                job_id=command.job_id,
-                                user_id=command.user_id,
-                                occurred_at=_now(),
-                                progress=progress,
-                                rows_done=rows,
-                            )
+                        await self._announce(
+                            command, HistoricalJobProgressed, progress=progress, rows_done=rows
                         )
                         last_event = time.monotonic()
         ttl = timedelta(seconds=self.settings.result_ttl_seconds)
         await jobs.finish(
             self.pool, command.job_id, "completed", rows=rows, result_path=str(path), result_ttl=ttl
         )
-        await self._publish(
-            HistoricalJobCompleted(
-                job_id=command.job_id,
-                user_id=command.user_id,
-                occurred_at=_now(),
-                rows=rows,
-                result_url=f"{self.settings.public_url}/v1/historical-jobs/{command.job_id}/result",
-                expires_at=_now() + ttl,
-            )
+        await self._announce(
+            command,
+            HistoricalJobCompleted,
+            rows=rows,
+            result_url=f"{self.settings.public_url}/v1/historical-jobs/{command.job_id}/result",
+            expires_at=_now() + ttl,
         )
         metrics.ROWS.labels(lane=self.lane).inc(rows)
         return "completed"
@@ -184,11 +178,7 @@ class Worker:
     async def _cancelled(self, command: RunHistoricalQuery, rows: int, path: Any) -> None:
         path.unlink(missing_ok=True)
         await jobs.finish(self.pool, command.job_id, "cancelled", rows=rows)
-        await self._publish(
-            HistoricalJobCancelled(
-                job_id=command.job_id, user_id=command.user_id, occurred_at=_now(), rows_done=rows
-            )
-        )
+        await self._announce(command, HistoricalJobCancelled, rows_done=rows)
 
     async def _forbid(self, command: RunHistoricalQuery, user_exists: bool) -> None:
         detail = (
@@ -203,19 +193,14 @@ class Worker:
                 "('completed', 'failed', 'cancelled')",
                 command.job_id,
             )
-        await self._announce_failure(command, "forbidden", detail)
+        await self._announce(command, HistoricalJobFailed, reason="forbidden", detail=detail)
 
-    async def _announce_failure(
-        self, command: RunHistoricalQuery, reason: str, detail: str
+    async def _announce(
+        self, command: RunHistoricalQuery, event: Callable[..., Any], **fields: Any
     ) -> None:
+        """Publish an event of ``command``'s job, stamped with its job, user and the time."""
         await self._publish(
-            HistoricalJobFailed(
-                job_id=command.job_id,
-                user_id=command.user_id,
-                occurred_at=_now(),
-                reason=reason,
-                detail=detail,
-            )
+            event(job_id=command.job_id, user_id=command.user_id, occurred_at=_now(), **fields)
         )
 
     async def _publish(self, event: Any) -> None:

@@ -26,8 +26,6 @@ from historical_service.settings import HistoricalSettings
 from scada.kafka_clients import durable_producer
 from scada.kafka_topics import ensure_topics
 from schemas.historical import RunHistoricalQuery
-from stream_processors.decoding import StoredMessage
-from stream_processors.writer import prepare_connection, write_batch
 from tests.backends import Backends
 from tests.history import historical_settings, new_user, running_historical, store
 from tests.pipeline import wait_for
@@ -296,19 +294,10 @@ async def test_an_interactive_job_is_not_stuck_behind_twenty_bulk_exports(
     station = f"{unique}-lane"
     await _seed(database_url, station, 720)
     token = await _user(database_url, [station])
-    export = {
-        "stations": [station],
-        "sensors": ["temperature"],
-        "start": T0.isoformat(),
-        "end": (T0 + timedelta(days=390)).isoformat(),
-        "resolution": "raw",
-        "lane": "bulk",
-    }
     for n in range(20):  # twenty different exports (identical ones would share one job)
-        export["end"] = (T0 + timedelta(days=390, seconds=n)).isoformat()
-        assert (
-            await client.post("/v1/historical-jobs", headers=_auth(token), json=export)
-        ).status_code == 202
+        span = timedelta(days=390, seconds=n)
+        export = await _post_job(client, token, station, span, "raw", lane="bulk")
+        assert export.status_code == 202
     posted = asyncio.get_running_loop().time()
     chart = await _post_job(client, token, station, timedelta(hours=2), "1h")
     assert chart.json()["lane"] == "interactive"
@@ -433,20 +422,13 @@ async def test_the_same_query_while_its_job_runs_reuses_that_job(
     station = f"{unique}-r"
     await _seed(database_url, station, 10)
     token = await _user(database_url, [station])
-    query = {
-        "stations": [station],
-        "sensors": ["temperature"],
-        "start": T0.isoformat(),
-        "end": (T0 + timedelta(days=390)).isoformat(),
-        "resolution": "raw",
-        "lane": "bulk",
-    }
-    first = (await client.post("/v1/historical-jobs", headers=_auth(token), json=query)).json()
-    second = (await client.post("/v1/historical-jobs", headers=_auth(token), json=query)).json()
+    query = (station, timedelta(days=390), "raw")
+    first = (await _post_job(client, token, *query, lane="bulk")).json()
+    second = (await _post_job(client, token, *query, lane="bulk")).json()
     assert second["job_id"] == first["job_id"]
     assert second["reused"] is True
     other = await _user(database_url, [station])
-    theirs = (await client.post("/v1/historical-jobs", headers=_auth(other), json=query)).json()
+    theirs = (await _post_job(client, other, *query, lane="bulk")).json()
     assert theirs["job_id"] != first["job_id"]  # never another user's job
 
 
@@ -496,30 +478,19 @@ async def test_a_finished_result_is_reused_until_new_data_arrives_in_its_range(
     station = f"{unique}-fresh"
     await _seed(database_url, station, 50)
     token = await _user(database_url, [station])
-    query = {
-        "stations": [station],
-        "sensors": ["temperature"],
-        "start": T0.isoformat(),
-        "end": (T0 + timedelta(days=1)).isoformat(),
-        "resolution": "raw",
-    }
-    first = (await client.post("/v1/historical-jobs", headers=_auth(token), json=query)).json()
+    query = (station, timedelta(days=1), "raw")
+    first = (await _post_job(client, token, *query)).json()
     await _finished(client, token, first["job_id"])
-    again = (await client.post("/v1/historical-jobs", headers=_auth(token), json=query)).json()
+    again = (await _post_job(client, token, *query)).json()
     assert (again["job_id"], again["status"], again["reused"]) == (
         first["job_id"],
         "completed",
         True,
     )
 
-    conn = await asyncpg.connect(database_url)
-    await prepare_connection(conn)
-    try:  # a late reading inside the range
-        late = [(T0 + timedelta(hours=20), {"temperature": 1.0})]
-        await write_batch(conn, [StoredMessage(uuid4(), station, 0, late)])
-    finally:
-        await conn.close()
-    fresh = (await client.post("/v1/historical-jobs", headers=_auth(token), json=query)).json()
+    # a late reading inside the range
+    await store(database_url, station, [(T0 + timedelta(hours=20), {"temperature": 1.0})])
+    fresh = (await _post_job(client, token, *query)).json()
     assert fresh["job_id"] != first["job_id"]
     job = await _finished(client, token, fresh["job_id"])
     assert job["rows_done"] == 51
