@@ -49,26 +49,36 @@ async def database_url(backends: Backends) -> str:
     return backends.database_url
 
 
-@pytest.fixture
-async def unique(kafka_bootstrap: str) -> AsyncIterator[str]:
-    """A short name unique to this test, for topics, groups, stations and schemas.
+@pytest.fixture(scope="session")
+async def _test_names(kafka_bootstrap: str) -> AsyncIterator[set[str]]:
+    """Every ``unique`` name handed out; their topics are deleted when the session ends.
 
-    The test's topics (every topic whose name holds it) are deleted afterwards:
-    a broker that keeps thousands of test partitions starts and creates topics
-    slowly, and the stack's broker outlives test runs.
+    A broker that keeps thousands of test partitions starts and creates topics
+    slowly, and the stack's broker outlives test runs. Deleting at the end, not
+    after each test, keeps a deletion from racing a client a fixture has yet
+    to close.
     """
-    name = f"t{uuid.uuid4().hex[:12]}"
-    yield name
+    names: set[str] = set()
+    yield names
     admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
     try:
-        await admin.start()
-        mine = [t for t in await admin.list_topics() if name in t]
-        if mine:
-            await admin.delete_topics(mine)
-    except KafkaError:
-        pass  # best effort: a test that stopped the broker leaves its topics behind
+        async with asyncio.timeout(60):
+            await admin.start()
+            doomed = [t for t in await admin.list_topics() if any(n in t for n in names)]
+            if doomed:
+                await admin.delete_topics(doomed)
+    except (KafkaError, TimeoutError):
+        pass  # best effort: a broker that is gone keeps its topics
     finally:
         await admin.close()
+
+
+@pytest.fixture
+def unique(_test_names: set[str]) -> str:
+    """A short name unique to this test, for topics, groups, stations and schemas."""
+    name = f"t{uuid.uuid4().hex[:12]}"
+    _test_names.add(name)
+    return name
 
 
 @pytest.fixture
