@@ -61,13 +61,13 @@ def local_only(backends: Backends) -> None:
         pytest.skip("exercises the embedded stack; the suite runs against other servers")
 
 
-def _scada(*args: str) -> subprocess.CompletedProcess[str]:
+def _scada(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "scada", *args],
         capture_output=True,
         text=True,
         timeout=120,
-        env={**os.environ},
+        env={**os.environ, **env},
     )
 
 
@@ -81,13 +81,38 @@ def test_second_up_starts_nothing_and_is_quick() -> None:
     assert elapsed < 15
 
 
-@pytest.mark.usefixtures("local_only")
-def test_status_reports_each_component_running_and_healthy() -> None:
-    result = _scada("stack", "status", "--json")
+def _status(**env: str) -> dict[str, dict[str, object]]:
+    result = _scada("stack", "status", "--json", **env)
     assert result.returncode == 0, result.stderr
-    rows = {row["name"]: row for row in json.loads(result.stdout)}
-    assert {"kafka-1", "timescaledb"} <= set(rows)
+    return {row["name"]: row for row in json.loads(result.stdout)}
+
+
+@pytest.mark.usefixtures("local_only")
+def test_status_reports_the_servers_running_and_healthy() -> None:
+    rows = _status()
+    for name in ("kafka-1", "timescaledb"):
+        assert rows[name]["state"] == "running", rows[name]
+        pid = rows[name]["pid"]
+        assert isinstance(pid, int)
+        assert pid > 0
+        assert str(rows[name]["health"]).startswith("ok"), rows[name]
+    # Services appear only if `stack up --services` ever started them in this home (an
+    # operator's `make up`); whatever their state, it must agree with their health.
     for row in rows.values():
-        assert row["state"] == "running"
-        assert row["pid"] > 0
-        assert row["health"].startswith("ok")
+        if row["state"] == "stopped":
+            assert (row["pid"], row["health"]) == (None, "-"), row
+        else:
+            assert str(row["health"]).startswith("ok"), row
+
+
+def test_status_reports_a_service_that_died_as_stopped(tmp_path: Path) -> None:
+    """A crashed service (its pid file left behind) is shown stopped, not silently left out."""
+    home = tmp_path / "home"
+    (home / "run").mkdir(parents=True)
+    dead = subprocess.run(["sh", "-c", "echo $$"], capture_output=True, text=True, check=True)
+    (home / "run" / "gateway.pid").write_text(dead.stdout)
+    rows = _status(SCADA_HOME=str(home))
+    assert rows["gateway"] == {**rows["gateway"], "state": "stopped", "pid": None, "health": "-"}
+    assert "historical-api" not in rows  # never started here: not listed
+    assert _scada("stack", "down", SCADA_HOME=str(home)).returncode == 0
+    assert not (home / "run" / "gateway.pid").exists()
