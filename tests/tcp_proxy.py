@@ -13,17 +13,19 @@ class TcpProxy:
         self._server: asyncio.Server | None = None
         self._pipes: set[asyncio.Task[None]] = set()
         self._writers: set[asyncio.StreamWriter] = set()
+        self._cut = False
 
     async def start(self) -> None:
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def cut(self) -> None:
-        """Refuse new connections and drop every open one."""
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-            self._server = None
+        """Reset new connections and drop every open one.
+
+        The listening socket stays open: released, its port (an ephemeral one) could be
+        taken meanwhile by a client's own retrying connection, and ``restore`` would fail.
+        """
+        self._cut = True
         for writer in list(self._writers):
             writer.transport.abort()
         for task in list(self._pipes):
@@ -31,12 +33,19 @@ class TcpProxy:
         await asyncio.gather(*self._pipes, return_exceptions=True)
 
     async def restore(self) -> None:
-        await self.start()  # same port
+        self._cut = False
 
     async def close(self) -> None:
         await self.cut()
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self._cut:
+            writer.transport.abort()
+            return
         try:
             up_reader, up_writer = await asyncio.open_connection(*self.target)
         except OSError:

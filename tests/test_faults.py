@@ -123,11 +123,17 @@ async def test_sigkill_of_a_processor_mid_ingest_loses_and_duplicates_nothing(
 
 @pytest.fixture
 def own_kafka(backends: Backends, tmp_path: Path) -> Any:
-    """A broker of this test's own (port 39092), so stopping it disturbs no other test."""
+    """A broker of this test's own (port 21092), so stopping it disturbs no other test.
+
+    Its ports (21092, controller 31092) lie below Linux's ephemeral range (32768-60999):
+    a client retrying a dead localhost port inside that range can be handed that very
+    port as its own and connect to itself (TCP simultaneous open), and the restarted
+    broker then fails with "Address already in use" (seen in CI with 39092).
+    """
     if backends.kind == "external":
         pytest.skip("needs the embedded stack to run a broker of its own")
     libs = downloads.kafka_libs(PlatformSettings().cache_dir, say=lambda _: None)
-    node = KafkaNode(tmp_path, 1, 1, base_port=39092)
+    node = KafkaNode(tmp_path, 1, 1, base_port=21092)
     node.prepare(libs)
     node.start(libs)
     yield node, libs
