@@ -17,7 +17,7 @@ async def run_workers(settings: HistoricalSettings, stop: asyncio.Event) -> None
     topics = settings.topics
     bootstrap = settings.effective_kafka_bootstrap
     await prepare_platform(settings)
-    pool = await asyncpg.create_pool(settings.effective_database_url, min_size=2, max_size=6)
+    pool = await asyncpg.create_pool(settings.effective_database_url, min_size=2, max_size=10)
     producer = durable_producer(bootstrap, client_id="historical-workers")
     try:
         await producer.start()

@@ -13,11 +13,13 @@ own lane's jobs, so a queue of exports never delays a chart.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -25,8 +27,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from pydantic import ValidationError
 
 from historical_service import jobs, metrics
-from historical_service.query import chunks, copy_chunk, header
-from historical_service.resolution import plan
+from historical_service.query import chunks, copy_windows, header
+from historical_service.resolution import Plan, plan
 from historical_service.settings import HistoricalSettings
 from historical_service.users import denied_stations, user_by_id
 from schemas.historical import (
@@ -136,31 +138,18 @@ class Worker:
 
     async def _export(self, command: RunHistoricalQuery) -> str:
         query_plan = plan(command.resolution, command.start, command.end)
-        windows = chunks(command.start, command.end, query_plan)
         directory = self.settings.effective_results_dir
         directory.mkdir(parents=True, exist_ok=True)
         path = directory / f"{command.job_id}.csv"
-        rows = 0
-        last_event = time.monotonic()
-        async with self.pool.acquire() as conn:
-            await conn.execute("SET jit = off; SET TimeZone = 'UTC'")
-            with path.open("wb") as out:
-                out.write(header(query_plan).encode())
-                for n, window in enumerate(windows, start=1):
-                    rows += await copy_chunk(
-                        conn, out, query_plan, command.stations, command.sensors, window
-                    )
-                    progress = n / len(windows)
-                    if not await jobs.heartbeat(
-                        self.pool, command.job_id, self.owner, self.lease, progress, rows
-                    ):
-                        await self._cancelled(command, rows, path)
-                        return "cancelled"
-                    if time.monotonic() - last_event >= PROGRESS_EVERY:
-                        await self._announce(
-                            command, HistoricalJobProgressed, progress=progress, rows_done=rows
-                        )
-                        last_event = time.monotonic()
+        path.write_text(header(query_plan))
+        try:
+            rows, cancelled = await self._copy(command, query_plan, path)
+        except BaseException:
+            path.unlink(missing_ok=True)  # a failed read leaves no partial result behind
+            raise
+        if cancelled:
+            await self._cancelled(command, rows, path)
+            return "cancelled"
         ttl = timedelta(seconds=self.settings.result_ttl_seconds)
         await jobs.finish(
             self.pool, command.job_id, "completed", rows=rows, result_path=str(path), result_ttl=ttl
@@ -174,6 +163,34 @@ class Worker:
         )
         metrics.ROWS.labels(lane=self.lane).inc(rows)
         return "completed"
+
+    async def _copy(
+        self, command: RunHistoricalQuery, query_plan: Plan, path: Path
+    ) -> tuple[int, bool]:
+        """Append the range to ``path`` window by window; return the rows and whether cancelled.
+
+        Between windows: progress and the lease are recorded (a job no longer leased to
+        this worker was cancelled), and a progress event is published at most every 0.5 s.
+        """
+        windows = chunks(command.start, command.end, query_plan)
+        rows, last_event = 0, time.monotonic()
+        copied = copy_windows(
+            self.pool, path, query_plan, command.stations, command.sensors, windows
+        )
+        async with contextlib.aclosing(copied):
+            async for n, window_rows in _numbered(copied):
+                rows += window_rows
+                progress = n / len(windows)
+                if not await jobs.heartbeat(
+                    self.pool, command.job_id, self.owner, self.lease, progress, rows
+                ):
+                    return rows, True
+                if time.monotonic() - last_event >= PROGRESS_EVERY:
+                    await self._announce(
+                        command, HistoricalJobProgressed, progress=progress, rows_done=rows
+                    )
+                    last_event = time.monotonic()
+        return rows, False
 
     async def _cancelled(self, command: RunHistoricalQuery, rows: int, path: Any) -> None:
         path.unlink(missing_ok=True)
@@ -208,6 +225,13 @@ class Worker:
         await self.producer.send_and_wait(
             topic.name, topic.serialize(event), key=str(event.job_id).encode()
         )
+
+
+async def _numbered(items: AsyncIterator[int]) -> AsyncIterator[tuple[int, int]]:
+    n = 0
+    async for item in items:
+        n += 1
+        yield n, item
 
 
 def _now() -> datetime:

@@ -136,6 +136,14 @@ async def test_a_raw_job_exports_exactly_the_stored_rows_and_announces_completio
         assert rows[0] == ["station_id", "ts", "sensor", "value"]
         assert len(rows) == 1 + 2000
         assert {r[0] for r in rows[1:]} == {station}
+        # Exactly the stored values, in time order across the job's windows (read two at once).
+        exported = [(datetime.fromisoformat(ts), sensor, float(v)) for _, ts, sensor, v in rows[1:]]
+        assert exported == sorted(exported, key=lambda row: row[0])
+        assert sorted(exported) == sorted(
+            (T0 + timedelta(seconds=10 * i), sensor, float(value))
+            for i in range(1000)
+            for sensor, value in (("temperature", 20 + i % 7), ("rain", i % 3))
+        )
 
         assert "/v1/events" in (await client.get("/openapi.json")).json()["paths"]
         page = (await client.get(job["result_url"], headers=_auth(token))).json()
@@ -258,7 +266,7 @@ async def test_permissions_are_checked_by_the_api_and_again_by_the_worker(
 async def test_cancelling_a_running_export_stops_it_within_a_second(
     historical: Any, database_url: str, unique: str
 ) -> None:
-    _, client = historical
+    settings, client = historical
     station = f"{unique}-c"
     await _seed(database_url, station, 10)
     token = await _user(database_url, [station])
@@ -285,6 +293,9 @@ async def test_cancelling_a_running_export_stops_it_within_a_second(
     # The worker is free again: the next export in its lane runs to the end.
     after = await _post_job(client, token, station, timedelta(days=2), "raw", lane="bulk")
     assert (await _finished(client, token, after.json()["job_id"]))["status"] == "completed"
+    # Nothing of the cancelled export is left on disk: neither its file nor a window's part.
+    left = [p.name for p in settings.effective_results_dir.iterdir() if p.suffix != ".csv"]
+    assert (left, (settings.effective_results_dir / f"{job_id}.csv").exists()) == ([], False)
 
 
 async def test_an_interactive_job_is_not_stuck_behind_twenty_bulk_exports(
