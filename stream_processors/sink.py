@@ -37,9 +37,9 @@ from stream_processors.dead_letters import (
 from stream_processors.decoding import StoredMessage, decode
 from stream_processors.writer import (
     MessageOutcome,
-    StagingRow,
+    Staged,
     WriteResult,
-    staging_rows,
+    stage,
     write_batch,
 )
 
@@ -87,7 +87,7 @@ class Prepared:
     generation: int
     groups: list[list[StoredMessage]]
     letters: list[tuple[Any, str, MessageOutcome | None]]
-    rows: list[list[StagingRow]]
+    staged: list[Staged]
 
 
 class Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -190,7 +190,7 @@ class TimescaleSink:
             self.rebalance.generation,
             groups,
             letters,
-            [staging_rows(g) for g in groups],
+            [stage(g) for g in groups],
         )
 
     async def store(self, prepared: Prepared) -> None:
@@ -204,8 +204,10 @@ class TimescaleSink:
         outcomes = [outcome for _, _, outcome in letters if outcome is not None]
         results = await asyncio.gather(
             *(
-                self._store(group, outcomes if i == 0 else [], rows)
-                for i, (group, rows) in enumerate(zip(prepared.groups, prepared.rows, strict=True))
+                self._store(group, outcomes if i == 0 else [], staged)
+                for i, (group, staged) in enumerate(
+                    zip(prepared.groups, prepared.staged, strict=True)
+                )
             )
         )
         result = sum(results[1:], results[0])
@@ -220,7 +222,7 @@ class TimescaleSink:
         self,
         messages: list[StoredMessage],
         dead: list[MessageOutcome],
-        rows: list[StagingRow] | None = None,
+        staged: Staged | None = None,
     ) -> WriteResult:
         """Write, retrying while the database is away; isolate messages it refuses as data.
 
@@ -230,7 +232,7 @@ class TimescaleSink:
         """
         try:
             return await retry_while_unavailable(  # type: ignore[no-any-return]
-                lambda: self._write(messages, dead, rows), self.config.max_backoff_seconds
+                lambda: self._write(messages, dead, staged), self.config.max_backoff_seconds
             )
         except asyncpg.PostgresError as exc:
             if len(messages) <= 1:
@@ -256,11 +258,11 @@ class TimescaleSink:
         self,
         messages: list[StoredMessage],
         dead: list[MessageOutcome],
-        rows: list[StagingRow] | None,
+        staged: Staged | None,
     ) -> WriteResult:
         started = time.perf_counter()
         async with self.pool.acquire() as conn:
-            result = await write_batch(conn, messages, dead, rows)
+            result = await write_batch(conn, messages, dead, staged)
         metrics.DB_WRITE_SECONDS.observe(time.perf_counter() - started)
         return result
 

@@ -6,7 +6,11 @@ Per batch, on one connection:
 2. one statement inserts new (station, ts) rows, merges sensors that an
    existing row lacks (first write wins per sensor), and adds exactly the
    newly stored values to the 1-minute, 1-hour and 6-hour rollups, and keeps each
-   station's newest reading (``station_latest``) and written days current;
+   station's newest reading (``station_latest``) and written days current.
+   When every staged row turns out to be new (a live batch, a backlog), what the
+   batch adds to the rollups and to ``station_latest`` is what ``stage`` computed
+   from it in Python beforehand; otherwise the statement computes it from the rows
+   it actually inserted or merged (decisions/0007);
 3. one row per message in ``ingest.persisted_messages`` (its primary key makes
    a redelivered message count once).
 
@@ -17,7 +21,7 @@ commit, before the Kafka commit) changes nothing the second time.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 import asyncpg
@@ -41,12 +45,27 @@ CREATE TEMP TABLE IF NOT EXISTS {STAGE} (
 
 _ROLLUP = """
 INSERT INTO telemetry.{table} AS r (station_id, bucket, stats)
-SELECT station_id, bucket, jsonb_object_agg(sensor, jsonb_build_array(min, max, sum, count))
-FROM {source} GROUP BY station_id, bucket
+SELECT station_id, bucket, stats FROM {source}
 ON CONFLICT (station_id, bucket)
 DO UPDATE SET stats = telemetry.merge_stats(r.stats, EXCLUDED.stats)
 RETURNING 1
 """
+
+# A level's rows: the batch's own (parameters ``$n``-``$n+2``) when every staged row was
+# new, else aggregated here. A false one-time filter keeps the other branch from running.
+_LEVEL = """
+SELECT * FROM unnest(${n}::text[], ${n1}::timestamptz[], ${n2}::jsonb[])
+    AS b (station_id, bucket, stats)
+WHERE (SELECT all_new FROM fresh)
+UNION ALL
+SELECT station_id, bucket, jsonb_object_agg(sensor, jsonb_build_array(min, max, sum, count))
+FROM {source} WHERE NOT (SELECT all_new FROM fresh) GROUP BY station_id, bucket
+"""
+
+
+def _level_sql(n: int, source: str) -> str:
+    return _LEVEL.format(n=n, n1=n + 1, n2=n + 2, source=source)
+
 
 _STORE = f"""
 WITH ins AS (
@@ -54,17 +73,21 @@ WITH ins AS (
     SELECT station_id, ts, "values", ingest_id FROM {STAGE}
     ON CONFLICT (station_id, ts) DO NOTHING
     RETURNING station_id, ts, "values"
+), fresh AS (
+    -- $14 is the number of staged rows: were they all new?
+    SELECT (SELECT count(*) FROM ins) = $14::bigint AS all_new
 ), added AS (
     -- Rows that were already there (not inserted above) and gain sensors they lacked.
     -- Looked up one by one through the primary key: usually there are none, and a
-    -- join would let the planner scan whole chunks.
+    -- join would let the planner scan whole chunks. None at all if every row was new.
     SELECT s.station_id, s.ts, s."values" - ARRAY(SELECT jsonb_object_keys(r."values")) AS new
     FROM {STAGE} s
     CROSS JOIN LATERAL (
         SELECT e."values" FROM telemetry.station_readings e
         WHERE e.station_id = s.station_id AND e.ts = s.ts LIMIT 1
     ) r
-    WHERE NOT EXISTS (SELECT 1 FROM ins WHERE ins.station_id = s.station_id AND ins.ts = s.ts)
+    WHERE NOT (SELECT all_new FROM fresh)
+      AND NOT EXISTS (SELECT 1 FROM ins WHERE ins.station_id = s.station_id AND ins.ts = s.ts)
       AND NOT r."values" ?& ARRAY(SELECT jsonb_object_keys(s."values"))
 ), merged AS (
     UPDATE telemetry.station_readings r SET "values" = a.new || r."values"
@@ -88,6 +111,9 @@ WITH ins AS (
     SELECT station_id, time_bucket('6 hours', bucket) AS bucket, sensor,
            min(min) AS min, max(max) AS max, sum(sum) AS sum, sum(count) AS count
     FROM agg_1h GROUP BY 1, 2, 3
+), stats_1m AS ({_level_sql(1, "agg_1m")}
+), stats_1h AS ({_level_sql(4, "agg_1h")}
+), stats_6h AS ({_level_sql(7, "agg_6h")}
 ), touched AS (
     INSERT INTO telemetry.station_day_writes AS w (station_id, day, last_stored_at)
     SELECT station_id, time_bucket('1 day', ts), now() FROM ins
@@ -96,8 +122,13 @@ WITH ins AS (
     RETURNING 1
 ), latest AS (
     INSERT INTO telemetry.station_latest AS l (station_id, last_ts, last_values, last_stored_at)
-    SELECT station_id, max(ts), telemetry.jsonb_merge_agg("values" ORDER BY ts), now()
-    FROM ins GROUP BY station_id ORDER BY station_id
+    SELECT *, now() FROM (
+        SELECT * FROM unnest($10::text[], $11::timestamptz[], $12::jsonb[])
+        WHERE (SELECT all_new FROM fresh)
+        UNION ALL
+        SELECT station_id, max(ts), telemetry.jsonb_merge_agg("values" ORDER BY ts)
+        FROM ins WHERE NOT (SELECT all_new FROM fresh) GROUP BY station_id
+    ) b (station_id, last_ts, last_values) ORDER BY station_id
     ON CONFLICT (station_id) DO UPDATE SET
         last_ts = greatest(l.last_ts, EXCLUDED.last_ts),
         last_values = CASE WHEN EXCLUDED.last_ts >= l.last_ts
@@ -105,13 +136,14 @@ WITH ins AS (
                            ELSE EXCLUDED.last_values || l.last_values END,
         last_stored_at = EXCLUDED.last_stored_at
     RETURNING 1
-), r1m AS ({_ROLLUP.format(table="station_rollup_1m", source="agg_1m")}
-), r1h AS ({_ROLLUP.format(table="station_rollup_1h", source="agg_1h")}
-), r6h AS ({_ROLLUP.format(table="station_rollup_6h", source="agg_6h")}
+), r1m AS ({_ROLLUP.format(table="station_rollup_1m", source="stats_1m")}
+), r1h AS ({_ROLLUP.format(table="station_rollup_1h", source="stats_1h")}
+), r6h AS ({_ROLLUP.format(table="station_rollup_6h", source="stats_6h")}
 )
 SELECT (SELECT count(*) FROM ins) AS inserted,
        (SELECT count(*) FROM merged) AS merged,
-       (SELECT count(*) FROM vals) AS values_added,
+       CASE WHEN (SELECT all_new FROM fresh) THEN $13::bigint
+            ELSE (SELECT count(*) FROM vals) END AS values_added,
        (SELECT count(*) FROM r1m) + (SELECT count(*) FROM r1h) + (SELECT count(*) FROM r6h)
            AS rollup_rows
 """
@@ -166,9 +198,31 @@ async def prepare_connection(conn: Connection) -> None:
 
 
 StagingRow = tuple[str, datetime, bytes, UUID]
+Level = tuple[list[str], list[datetime], list[bytes]]
+"""Rows of one rollup level as array parameters: stations, buckets, ``stats`` as JSON."""
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MINUTE = timedelta(minutes=1)
+Stats = dict[str, list[float]]  # sensor -> [min, max, sum, count]
 
 
-def staging_rows(messages: list[StoredMessage]) -> list[StagingRow]:
+@dataclass(frozen=True)
+class Staged:
+    """A batch as the statement takes it, prepared off the database's clock.
+
+    ``rows``: one per (station, ts). ``levels`` (1 minute, 1 hour, 6 hours),
+    ``latest`` and ``values``: what those rows add to the rollups, to each station's
+    newest values and how many values they hold — used by the statement only if
+    every row turns out to be new.
+    """
+
+    rows: list[StagingRow]
+    levels: tuple[Level, Level, Level]
+    latest: Level
+    values: int
+
+
+def stage(messages: list[StoredMessage]) -> Staged:
     """One row per (station, ts); a station's repeats within the batch merge, first value wins."""
     rows: dict[tuple[str, datetime], tuple[Values, UUID]] = {}
     for message in messages:
@@ -181,20 +235,100 @@ def staging_rows(messages: list[StoredMessage]) -> list[StagingRow]:
             else:
                 rows[key] = ({**values, **seen[0]}, seen[1])
     dumps = orjson.dumps
-    return [(s, ts, dumps(values), ingest) for (s, ts), (values, ingest) in rows.items()]
+    minutes, count = _minute_stats(rows)
+    hours = _coarser(minutes, 60)
+    return Staged(
+        [(s, ts, dumps(values), ingest) for (s, ts), (values, ingest) in rows.items()],
+        (_level(minutes, 1), _level(hours, 60), _level(_coarser(hours, 6), 360)),
+        _latest(rows),
+        count,
+    )
+
+
+def _minute_stats(
+    rows: dict[tuple[str, datetime], tuple[Values, UUID]],
+) -> tuple[dict[tuple[str, int], Stats], int]:
+    """Per (station, minute since the epoch): each sensor's min, max, sum and count.
+
+    Readings are grouped by bucket first and each sensor's values then reduced by
+    ``min``/``max``/``sum`` over a list: a quarter faster than updating running
+    statistics value by value (27 against 35 ms for 7,500 readings of 8 sensors).
+    """
+    grouped: dict[tuple[str, int], list[Values]] = {}
+    for (station, ts), (values, _) in rows.items():
+        key = (station, (ts - _EPOCH) // _MINUTE)
+        readings = grouped.get(key)
+        if readings is None:
+            grouped[key] = [values]
+        else:
+            readings.append(values)
+    buckets: dict[tuple[str, int], Stats] = {}
+    count = 0
+    for key, readings in grouped.items():
+        stats: Stats = {}
+        for sensor in readings[0].keys() if len(readings) == 1 else set().union(*readings):
+            found = [v for r in readings if (v := r.get(sensor)) is not None]
+            if found:
+                stats[sensor] = [min(found), max(found), sum(found), len(found)]
+                count += len(found)
+        if stats:
+            buckets[key] = stats
+    return buckets, count
+
+
+def _coarser(buckets: dict[tuple[str, int], Stats], factor: int) -> dict[tuple[str, int], Stats]:
+    """The same statistics in buckets ``factor`` times as long (epoch-aligned, as time_bucket)."""
+    merged: dict[tuple[str, int], Stats] = {}
+    for (station, n), stats in buckets.items():
+        into = merged.setdefault((station, n // factor), {})
+        for sensor, (low, high, total, count) in stats.items():
+            s = into.get(sensor)
+            if s is None:
+                into[sensor] = [low, high, total, count]
+            else:
+                s[0], s[1] = min(s[0], low), max(s[1], high)
+                s[2] += total
+                s[3] += count
+    return merged
+
+
+def _level(buckets: dict[tuple[str, int], Stats], minutes: int) -> Level:
+    step = _MINUTE * minutes
+    keys = sorted(buckets)
+    return (
+        [station for station, _ in keys],
+        [_EPOCH + step * n for _, n in keys],
+        [orjson.dumps(buckets[key]) for key in keys],
+    )
+
+
+def _latest(rows: dict[tuple[str, datetime], tuple[Values, UUID]]) -> Level:
+    """Each station's newest timestamp and the newest value of every sensor (nulls included)."""
+    newest: dict[str, tuple[datetime, Values]] = {}
+    for station, ts in sorted(rows, key=lambda key: key[1]):
+        values = rows[(station, ts)][0]
+        seen = newest.get(station)
+        newest[station] = (ts, values if seen is None else {**seen[1], **values})
+    stations = sorted(newest)
+    return (
+        stations,
+        [newest[s][0] for s in stations],
+        [orjson.dumps(newest[s][1]) for s in stations],
+    )
 
 
 async def write_batch(
     conn: Connection,
     messages: list[StoredMessage],
     dead_lettered: list[MessageOutcome] | None = None,
-    rows: list[StagingRow] | None = None,
+    staged: Staged | None = None,
 ) -> WriteResult:
     """Store ``messages`` and record them (and ``dead_lettered``) in one transaction.
 
-    ``rows`` are ``staging_rows(messages)`` when the caller prepared them already.
+    ``staged`` is ``stage(messages)`` when the caller prepared it already.
     """
-    rows = staging_rows(messages) if rows is None else rows
+    staged = stage(messages) if staged is None else staged
+    rows = staged.rows
     outcomes = [
         MessageOutcome(m.ingest_id, m.station_id, m.chunk, len(m.readings), 0) for m in messages
     ]
@@ -205,7 +339,15 @@ async def write_batch(
             await conn.copy_records_to_table(
                 STAGE, records=rows, columns=["station_id", "ts", "values", "ingest_id"]
             )
-            counts = await conn.fetchrow(_STORE)
+            counts = await conn.fetchrow(
+                _STORE,
+                *staged.levels[0],
+                *staged.levels[1],
+                *staged.levels[2],
+                *staged.latest,
+                staged.values,
+                len(rows),
+            )
             assert counts is not None
             result = WriteResult(
                 rows_inserted=counts["inserted"],

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 from uuid import uuid4
 
 import asyncpg
+import orjson
 import pytest
 
 from schemas.readings import Reading, StationReadingsAccepted
 from stream_processors.decoding import StoredMessage
-from stream_processors.writer import prepare_connection, write_batch
+from stream_processors.writer import prepare_connection, stage, write_batch
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -119,3 +122,79 @@ async def test_each_station_keeps_its_newest_reading_and_every_sensor_it_sent(
     # (the only value of wind there is; its t does not replace the newer one).
     assert rows[unique]["last_values"] == {"t": 3.0, "rh": 80.0, "rain": 0.5, "wind": 3.0}
     assert rows[other]["last_ts"] == T0 + timedelta(seconds=5)
+
+
+async def _rollups_and_latest(conn: asyncpg.Connection, station: str) -> dict[str, Any]:
+    levels = {}
+    for view in ("readings_1m", "readings_1h", "readings_6h"):
+        levels[view] = [
+            tuple(r)
+            for r in await conn.fetch(
+                f"SELECT bucket, sensor, min, max, avg, count FROM telemetry.{view} "
+                "WHERE station_id = $1 ORDER BY bucket, sensor",
+                station,
+            )
+        ]
+    latest = await conn.fetchrow(
+        "SELECT last_ts, last_values FROM telemetry.station_latest WHERE station_id = $1", station
+    )
+    return {**levels, "latest": tuple(latest or ())}
+
+
+async def test_a_batch_of_new_rows_adds_what_the_database_would_compute_from_them(
+    conn: asyncpg.Connection, unique: str
+) -> None:
+    """The sink's own aggregates (used when every staged row is new) equal the SQL ones.
+
+    ``fresh`` gets the batch on an empty station: every row is new, so the statement
+    takes the aggregates computed in Python. ``known`` already holds the batch's first
+    reading, so the same batch is not all new and the statement aggregates what it
+    inserted itself. Timestamps carry several offsets and cross minute, hour and
+    6-hour boundaries; values are floats, integers, nulls and absent sensors.
+    """
+    rng = random.Random(7)
+    offsets = [
+        UTC,
+        timezone(timedelta(hours=5, minutes=30)),
+        timezone(-timedelta(hours=7)),
+    ]
+    batch: list[tuple[datetime, dict[str, float | None]]] = []
+    for i in range(2000):
+        ts = (T0 + timedelta(seconds=37 * i)).astimezone(offsets[i % 3])
+        values: dict[str, float | None] = {
+            "t": round(rng.uniform(-20, 40), 3),
+            "rh": rng.randint(0, 100),
+        }
+        if i % 5:
+            values["rain"] = None if i % 7 == 0 else rng.random()
+        batch.append((ts, values))
+    fresh, known = f"{unique}-fresh", f"{unique}-known"
+
+    def message(
+        station: str, readings: list[tuple[datetime, dict[str, float | None]]]
+    ) -> StoredMessage:
+        return StoredMessage(uuid4(), station, 0, readings)
+
+    first = await write_batch(conn, [message(known, batch[:1])])
+    from_python = await write_batch(conn, [message(fresh, batch)])
+    from_sql = await write_batch(conn, [message(known, batch)])
+
+    non_null = sum(v is not None for _, values in batch for v in values.values())
+    assert (from_python.rows_inserted, from_python.values_added) == (2000, non_null)
+    assert (from_sql.rows_inserted, first.values_added + from_sql.values_added) == (1999, non_null)
+    ours, theirs = await _rollups_and_latest(conn, fresh), await _rollups_and_latest(conn, known)
+    assert len(ours["readings_1m"]) > len(ours["readings_1h"]) > len(ours["readings_6h"]) > 1
+    for level in ("readings_1m", "readings_1h", "readings_6h"):
+        assert len(ours[level]) == len(theirs[level])
+        for mine, other in zip(ours[level], theirs[level], strict=True):
+            assert mine[:4] + mine[5:] == other[:4] + other[5:]  # bucket, sensor, min, max, count
+            assert mine[4] == pytest.approx(other[4], rel=1e-12)  # avg: sums in another order
+    assert ours["latest"] == theirs["latest"] == (batch[-1][0], batch[-1][1])
+    # And the Python aggregates themselves, against what the database computed for `known`.
+    _, buckets, stats = stage([message(fresh, batch)]).levels[2]
+    six_hours = {
+        (bucket, sensor): (low, high, count)
+        for bucket, encoded in zip(buckets, stats, strict=True)
+        for sensor, (low, high, _, count) in orjson.loads(encoded).items()
+    }
+    assert six_hours == {(r[0], r[1]): (r[2], r[3], r[5]) for r in theirs["readings_6h"]}
