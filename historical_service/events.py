@@ -52,7 +52,11 @@ class EventBroker:
     def __init__(self, bootstrap: str, topic: Topic[Any]) -> None:
         self.bootstrap = bootstrap
         self.topic = topic
-        self.consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+        # Without a short fetch wait an event could sit out a whole fetch (500 ms by
+        # default) before it reached the browser (decisions/0006).
+        self.consumer = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap, enable_auto_commit=False, fetch_max_wait_ms=100
+        )
         self.subscribers: dict[str, set[asyncio.Queue[Delivery]]] = defaultdict(set)
         self.positions: Positions = {}
         self._task: asyncio.Task[None] | None = None

@@ -2,8 +2,8 @@
 
 Per command: re-check the user's grants (a command written onto the topic by
 anyone else is refused: ``failed``, reason ``forbidden``), claim the job with
-a lease, read the range in chunks into a CSV file, and between chunks record
-progress, extend the lease and check for cancellation. The command's offset
+a lease, read the range in chunks into a CSV file, and between chunks (at most
+every 0.25 s) record progress, extend the lease and check for cancellation. The command's offset
 is committed only when the job has ended, so a worker that dies leaves the
 command to be redelivered; its job's lease expires and another worker takes it.
 Two consumer groups, one per lane, read the command topic; each runs only its
@@ -43,6 +43,7 @@ from schemas.topics import TopicSet
 
 log = logging.getLogger(__name__)
 PROGRESS_EVERY = 0.5  # seconds between progress events
+HEARTBEAT_EVERY = 0.25  # seconds between lease/progress/cancel checks (and after the last window)
 
 
 class Worker:
@@ -70,6 +71,9 @@ class Worker:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_poll_interval_ms=3_600_000,  # a bulk export may take long; the lease guards it
+            # A command could wait out a whole fetch (500 ms by default) before a worker
+            # saw it: one chart job in seven took 580 ms instead of ~110 ms.
+            fetch_max_wait_ms=100,
         )
         await consumer.start()
         try:
@@ -169,11 +173,14 @@ class Worker:
     ) -> tuple[int, bool]:
         """Append the range to ``path`` window by window; return the rows and whether cancelled.
 
-        Between windows: progress and the lease are recorded (a job no longer leased to
-        this worker was cancelled), and a progress event is published at most every 0.5 s.
+        Between windows, at most every 0.25 s and after the last one: progress and the
+        lease are recorded (a job no longer leased to this worker was cancelled); a
+        progress event is published at most every 0.5 s. A chart's windows take a few
+        milliseconds each, and a database round trip after each was a fifth of its job.
         """
         windows = chunks(command.start, command.end, query_plan)
-        rows, last_event = 0, time.monotonic()
+        rows, last_beat = 0, time.monotonic()
+        last_event = last_beat
         copied = copy_windows(
             self.pool, path, query_plan, command.stations, command.sensors, windows
         )
@@ -181,11 +188,14 @@ class Worker:
             async for n, window_rows in _numbered(copied):
                 rows += window_rows
                 progress = n / len(windows)
+                if n < len(windows) and time.monotonic() - last_beat < HEARTBEAT_EVERY:
+                    continue
                 if not await jobs.heartbeat(
                     self.pool, command.job_id, self.owner, self.lease, progress, rows
                 ):
                     return rows, True
-                if time.monotonic() - last_event >= PROGRESS_EVERY:
+                last_beat = time.monotonic()
+                if last_beat - last_event >= PROGRESS_EVERY:
                     await self._announce(
                         command, HistoricalJobProgressed, progress=progress, rows_done=rows
                     )
