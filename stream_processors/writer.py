@@ -20,6 +20,7 @@ commit, before the Kafka commit) changes nothing the second time.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
@@ -220,6 +221,8 @@ class Staged:
     levels: tuple[Level, Level, Level]
     latest: Level
     values: int
+    usable: bool = True
+    """False if the aggregates cannot stand for the database's (a sum overflowed)."""
 
 
 def stage(messages: list[StoredMessage]) -> Staged:
@@ -237,11 +240,21 @@ def stage(messages: list[StoredMessage]) -> Staged:
     dumps = orjson.dumps
     minutes, count = _minute_stats(rows)
     hours = _coarser(minutes, 60)
+    six_hours = _coarser(hours, 6)
+    # A sum past the largest double is inf here (and null in JSON); the SQL path refuses
+    # it as an overflow and the message is dead-lettered, so leave such a batch to it.
+    finite = all(
+        math.isfinite(s[2])
+        for level in (minutes, hours, six_hours)
+        for stats in level.values()
+        for s in stats.values()
+    )
     return Staged(
         [(s, ts, dumps(values), ingest) for (s, ts), (values, ingest) in rows.items()],
-        (_level(minutes, 1), _level(hours, 60), _level(_coarser(hours, 6), 360)),
+        (_level(minutes, 1), _level(hours, 60), _level(six_hours, 360)),
         _latest(rows),
         count,
+        finite,
     )
 
 
@@ -267,7 +280,8 @@ def _minute_stats(
     for key, readings in grouped.items():
         stats: Stats = {}
         for sensor in readings[0].keys() if len(readings) == 1 else set().union(*readings):
-            found = [v for r in readings if (v := r.get(sensor)) is not None]
+            # As double precision, like the SQL path (a JSON integer may exceed 64 bits).
+            found = [float(v) for r in readings if (v := r.get(sensor)) is not None]
             if found:
                 stats[sensor] = [min(found), max(found), sum(found), len(found)]
                 count += len(found)
@@ -346,7 +360,7 @@ async def write_batch(
                 *staged.levels[2],
                 *staged.latest,
                 staged.values,
-                len(rows),
+                len(rows) if staged.usable else -1,  # -1: never "all new", the SQL path
             )
             assert counts is not None
             result = WriteResult(

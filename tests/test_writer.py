@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
@@ -14,7 +15,7 @@ import pytest
 
 from schemas.readings import Reading, StationReadingsAccepted
 from stream_processors.decoding import StoredMessage
-from stream_processors.writer import prepare_connection, stage, write_batch
+from stream_processors.writer import Staged, prepare_connection, stage, write_batch
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -168,6 +169,8 @@ async def test_a_batch_of_new_rows_adds_what_the_database_would_compute_from_the
         if i % 5:
             values["rain"] = None if i % 7 == 0 else rng.random()
         batch.append((ts, values))
+    # The newest reading lacks rh and nulls rain: the newest values must merge older ones.
+    batch.append((batch[-1][0] + timedelta(seconds=37), {"t": 5.5, "rain": None}))
     fresh, known = f"{unique}-fresh", f"{unique}-known"
 
     def message(
@@ -180,8 +183,8 @@ async def test_a_batch_of_new_rows_adds_what_the_database_would_compute_from_the
     from_sql = await write_batch(conn, [message(known, batch)])
 
     non_null = sum(v is not None for _, values in batch for v in values.values())
-    assert (from_python.rows_inserted, from_python.values_added) == (2000, non_null)
-    assert (from_sql.rows_inserted, first.values_added + from_sql.values_added) == (1999, non_null)
+    assert (from_python.rows_inserted, from_python.values_added) == (2001, non_null)
+    assert (from_sql.rows_inserted, first.values_added + from_sql.values_added) == (2000, non_null)
     ours, theirs = await _rollups_and_latest(conn, fresh), await _rollups_and_latest(conn, known)
     assert len(ours["readings_1m"]) > len(ours["readings_1h"]) > len(ours["readings_6h"]) > 1
     for level in ("readings_1m", "readings_1h", "readings_6h"):
@@ -189,7 +192,8 @@ async def test_a_batch_of_new_rows_adds_what_the_database_would_compute_from_the
         for mine, other in zip(ours[level], theirs[level], strict=True):
             assert mine[:4] + mine[5:] == other[:4] + other[5:]  # bucket, sensor, min, max, count
             assert mine[4] == pytest.approx(other[4], rel=1e-12)  # avg: sums in another order
-    assert ours["latest"] == theirs["latest"] == (batch[-1][0], batch[-1][1])
+    newest = {"rh": batch[-2][1]["rh"], "t": 5.5, "rain": None}
+    assert ours["latest"] == theirs["latest"] == (batch[-1][0], newest)
     # And the Python aggregates themselves, against what the database computed for `known`.
     _, buckets, stats = stage([message(fresh, batch)]).levels[2]
     six_hours = {
@@ -198,3 +202,48 @@ async def test_a_batch_of_new_rows_adds_what_the_database_would_compute_from_the
         for sensor, (low, high, _, count) in orjson.loads(encoded).items()
     }
     assert six_hours == {(r[0], r[1]): (r[2], r[3], r[5]) for r in theirs["readings_6h"]}
+
+
+def _tampered(staged: Staged, factor: int) -> Staged:
+    """``staged`` with its aggregates' counts multiplied: visible if the statement uses them."""
+    levels = tuple(
+        (stations, buckets, [_scaled(encoded, factor) for encoded in stats])
+        for stations, buckets, stats in staged.levels
+    )
+    return dataclasses.replace(staged, levels=levels)
+
+
+def _scaled(encoded: bytes, factor: int) -> bytes:
+    stats = orjson.loads(encoded)
+    return orjson.dumps(
+        {k: [lo, hi, total, count * factor] for k, (lo, hi, total, count) in stats.items()}
+    )
+
+
+async def test_the_statement_takes_the_batchs_aggregates_only_when_every_row_is_new(
+    conn: asyncpg.Connection, unique: str
+) -> None:
+    readings = [(0, {"t": 1.0}), (10, {"t": 2.0}), (20, {"t": 3.0})]
+    new, seen = f"{unique}-new", f"{unique}-seen"
+    await write_batch(conn, [_message(seen, readings[:1])])
+    for station in (new, seen):
+        message = _message(station, readings)
+        await write_batch(conn, [message], staged=_tampered(stage([message]), 10))
+    # All new: the (tampered) batch aggregates were used. Not all new: the database's own.
+    assert (await _rollup(conn, "readings_1m", new, "t"))[3] == 30
+    assert await _rollup(conn, "readings_1m", seen, "t") == (1.0, 3.0, 2.0, 3)
+
+
+async def test_a_batch_whose_sum_overflows_is_refused_as_the_database_would(
+    conn: asyncpg.Connection, unique: str
+) -> None:
+    message = _message(unique, [(0, {"t": 1e308}), (10, {"t": 1e308})])
+    assert stage([message]).usable is False
+    with pytest.raises(asyncpg.NumericValueOutOfRangeError):
+        await write_batch(conn, [message])
+    assert (
+        await conn.fetchval(
+            "SELECT count(*) FROM telemetry.station_readings WHERE station_id = $1", unique
+        )
+        == 0
+    )
