@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 import asyncpg
@@ -129,9 +129,9 @@ async def claim(
 
 async def heartbeat(
     pool: asyncpg.Pool, job_id: UUID, owner: str, lease: timedelta, progress: float, rows: int
-) -> bool:
-    """Extend the lease and record progress; ``False`` if cancelled or no longer ours."""
-    cancelled = await pool.fetchval(
+) -> Literal["running", "cancel", "lost"]:
+    """Extend the lease and record progress: go on, ``cancel`` as asked, or ``lost`` (not ours)."""
+    cancel = await pool.fetchval(
         "UPDATE historical.jobs SET lease_expires_at = now() + $3::interval, progress = $4, "
         "rows_done = $5 WHERE job_id = $1 AND lease_owner = $2 AND status = 'running' "
         "RETURNING cancel_requested",
@@ -141,7 +141,9 @@ async def heartbeat(
         progress,
         rows,
     )
-    return cancelled is False
+    if cancel is None:
+        return "lost"
+    return "cancel" if cancel else "running"
 
 
 async def finish(
@@ -153,18 +155,23 @@ async def finish(
     error: str | None = None,
     result_path: str | None = None,
     result_ttl: timedelta | None = None,
-) -> None:
-    await pool.execute(
+    owner: str | None = None,
+) -> bool:
+    """End the job; with ``owner``, only while that worker holds its lease. True if ended."""
+    status_line = await pool.execute(
         "UPDATE historical.jobs SET status = $2, rows_done = $3, error = $4, result_path = $5, "
         "result_expires_at = now() + $6::interval, finished_at = now(), lease_owner = NULL, "
-        "progress = CASE WHEN $2 = 'completed' THEN 1 ELSE progress END WHERE job_id = $1",
+        "progress = CASE WHEN $2 = 'completed' THEN 1 ELSE progress END "
+        "WHERE job_id = $1 AND ($7::text IS NULL OR lease_owner = $7)",
         job_id,
         status,
         rows,
         error,
         result_path,
         result_ttl or timedelta(0),
+        owner,
     )
+    return bool(status_line == "UPDATE 1")
 
 
 async def request_cancel(pool: asyncpg.Pool, job_id: UUID, user_id: UUID) -> str | None:

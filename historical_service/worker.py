@@ -20,7 +20,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -144,20 +144,33 @@ class Worker:
         query_plan = plan(command.resolution, command.start, command.end)
         directory = self.settings.effective_results_dir
         directory.mkdir(parents=True, exist_ok=True)
-        path = directory / f"{command.job_id}.csv"
+        # This worker's own file: one that lost the job's lease (a window slower than the
+        # lease) never writes into the file of the worker that took the job over.
+        path = directory / f"{command.job_id}.{self.owner}.csv"
         path.write_text(header(query_plan))
         try:
-            rows, cancelled = await self._copy(command, query_plan, path)
+            rows, outcome = await self._copy(command, query_plan, path)
         except BaseException:
             path.unlink(missing_ok=True)  # a failed read leaves no partial result behind
             raise
-        if cancelled:
+        if outcome == "cancel":
             await self._cancelled(command, rows, path)
             return "cancelled"
         ttl = timedelta(seconds=self.settings.result_ttl_seconds)
-        await jobs.finish(
-            self.pool, command.job_id, "completed", rows=rows, result_path=str(path), result_ttl=ttl
-        )
+        if outcome == "lost" or not await jobs.finish(
+            self.pool,
+            command.job_id,
+            "completed",
+            rows=rows,
+            result_path=str(path),
+            result_ttl=ttl,
+            owner=self.owner,
+        ):
+            log.warning(
+                "job %s: lease lost to another worker; leaving it to that one", command.job_id
+            )
+            path.unlink(missing_ok=True)
+            return "lost"
         await self._announce(
             command,
             HistoricalJobCompleted,
@@ -170,11 +183,11 @@ class Worker:
 
     async def _copy(
         self, command: RunHistoricalQuery, query_plan: Plan, path: Path
-    ) -> tuple[int, bool]:
-        """Append the range to ``path`` window by window; return the rows and whether cancelled.
+    ) -> tuple[int, Literal["running", "cancel", "lost"]]:
+        """Append the range to ``path`` window by window; return the rows and how it ended.
 
         Between windows, at most every 0.25 s and after the last one: progress and the
-        lease are recorded (a job no longer leased to this worker was cancelled); a
+        lease are recorded (``cancel`` if asked to, ``lost`` if no longer this worker's); a
         progress event is published at most every 0.5 s. A chart's windows take a few
         milliseconds each, and a database round trip after each was a fifth of its job.
         """
@@ -190,22 +203,23 @@ class Worker:
                 progress = n / len(windows)
                 if n < len(windows) and time.monotonic() - last_beat < HEARTBEAT_EVERY:
                     continue
-                if not await jobs.heartbeat(
+                beat = await jobs.heartbeat(
                     self.pool, command.job_id, self.owner, self.lease, progress, rows
-                ):
-                    return rows, True
+                )
+                if beat != "running":
+                    return rows, beat
                 last_beat = time.monotonic()
                 if last_beat - last_event >= PROGRESS_EVERY:
                     await self._announce(
                         command, HistoricalJobProgressed, progress=progress, rows_done=rows
                     )
                     last_event = time.monotonic()
-        return rows, False
+        return rows, "running"
 
     async def _cancelled(self, command: RunHistoricalQuery, rows: int, path: Any) -> None:
         path.unlink(missing_ok=True)
-        await jobs.finish(self.pool, command.job_id, "cancelled", rows=rows)
-        await self._announce(command, HistoricalJobCancelled, rows_done=rows)
+        if await jobs.finish(self.pool, command.job_id, "cancelled", rows=rows, owner=self.owner):
+            await self._announce(command, HistoricalJobCancelled, rows_done=rows)
 
     async def _forbid(self, command: RunHistoricalQuery, user_exists: bool) -> None:
         detail = (

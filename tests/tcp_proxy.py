@@ -51,6 +51,10 @@ class TcpProxy:
         except OSError:
             writer.close()
             return
+        if self._cut:  # cut while this connection was being made
+            writer.transport.abort()
+            up_writer.transport.abort()
+            return
         self._writers |= {writer, up_writer}
         pipes = [
             asyncio.create_task(self._pipe(reader, up_writer)),

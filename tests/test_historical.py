@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import asyncpg
 import httpx
@@ -294,8 +294,41 @@ async def test_cancelling_a_running_export_stops_it_within_a_second(
     after = await _post_job(client, token, station, timedelta(days=2), "raw", lane="bulk")
     assert (await _finished(client, token, after.json()["job_id"]))["status"] == "completed"
     # Nothing of the cancelled export is left on disk: neither its file nor a window's part.
-    left = [p.name for p in settings.effective_results_dir.iterdir() if p.suffix != ".csv"]
-    assert (left, (settings.effective_results_dir / f"{job_id}.csv").exists()) == ([], False)
+    left = [p.name for p in settings.effective_results_dir.iterdir()]
+    assert [name for name in left if name.startswith(job_id) or not name.endswith(".csv")] == []
+
+
+async def test_a_worker_that_lost_its_lease_leaves_the_job_to_its_new_owner(
+    historical: Any, database_url: str, db: asyncpg.Connection, unique: str
+) -> None:
+    """A window slower than the lease: another worker took the job over meanwhile."""
+    settings, client = historical
+    station = f"{unique}-lease"
+    await _seed(database_url, station, 10)
+    token = await _user(database_url, [station])
+    response = await _post_job(client, token, station, timedelta(days=390), "raw", lane="bulk")
+    job_id = response.json()["job_id"]
+    url = f"/v1/historical-jobs/{job_id}"
+
+    async def running() -> Any:
+        return (await client.get(url, headers=_auth(token))).json()["status"] == "running"
+
+    await wait_for(running, interval=0.02)
+    await db.execute(
+        "UPDATE historical.jobs SET lease_owner = 'bulk-elsewhere', "
+        "lease_expires_at = now() + interval '1 hour' WHERE job_id = $1",
+        UUID(job_id),
+    )
+
+    async def own_file_removed() -> Any:
+        return not any(p.name.startswith(job_id) for p in settings.effective_results_dir.iterdir())
+
+    await wait_for(own_file_removed, timeout=10, interval=0.05)
+    await asyncio.sleep(0.5)  # time enough to (wrongly) finish or announce it
+    job = await db.fetchrow(
+        "SELECT status, lease_owner FROM historical.jobs WHERE job_id = $1", UUID(job_id)
+    )
+    assert tuple(job) == ("running", "bulk-elsewhere")  # not completed, not cancelled, not ours
 
 
 async def test_an_interactive_job_is_not_stuck_behind_twenty_bulk_exports(
