@@ -38,7 +38,7 @@ def create_app(settings: HistoricalSettings) -> Starlette:
         pool = await asyncpg.create_pool(settings.effective_database_url, min_size=1, max_size=10)
         producer = durable_producer(bootstrap, client_id="historical-api")
         broker = EventBroker(bootstrap, topics.historical_events)
-        live = LiveFeed(bootstrap, topics.readings, producer)
+        live = LiveFeed(bootstrap, topics.readings, producer, sink_group=settings.sink_group)
         try:
             await producer.start()
             await broker.start()

@@ -7,9 +7,13 @@ the producer's own partitioner: with nobody watching it costs nothing, and a
 dashboard open during a backfill does not make the API decode the whole topic.
 
 A partition newly taken starts ``lookback`` seconds back (``offsets_for_times``),
-so a new watcher sees the last minute too; the dashboard merges that with its
-database snapshot by timestamp. Positions of partitions already taken are kept
-when the set changes, so nobody watching misses or repeats a message.
+so a new watcher sees the last minute too, or further back at the stream
+processors' committed offset if that is older: what they have not stored yet
+is not in the dashboard's database snapshot either, so it must come from here
+(never more than ``max_lookback`` back: the chart's 10 minutes, plus the 5
+minutes a reading may be ahead of its acceptance). The dashboard merges the
+two by timestamp. Positions of partitions already taken are kept when the set
+changes, so nobody watching misses or repeats a message.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from typing import Any
 
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 from aiokafka.partitioner import murmur2
 
@@ -42,6 +47,11 @@ def partition_for(station_id: str, partitions: int) -> int:
 
 
 Readings = Iterable[tuple[datetime, dict[str, float | None]]]
+
+
+def _offset(found: Any, end: int) -> int:
+    """An ``offsets_for_times`` answer, or the end when nothing is that recent."""
+    return end if found is None else int(found.offset)
 
 
 def live_frame(station_id: str, readings: Readings) -> bytes:
@@ -72,12 +82,17 @@ class LiveFeed:
         topic: Topic[Any],
         producer: AIOKafkaProducer,
         *,
+        sink_group: str | None = None,
         lookback: float = 60.0,
+        max_lookback: float = 900.0,
     ) -> None:
         self._bootstrap = bootstrap
         self._producer = producer
         self._topic = topic
+        self._sink_group = sink_group
         self._lookback = lookback
+        self._max_lookback = max_lookback
+        self._admin: AIOKafkaAdminClient | None = None
         self._watches: dict[str, set[Watch]] = {}
         self._changed = asyncio.Event()
         self._consumer: AIOKafkaConsumer | None = None
@@ -93,6 +108,9 @@ class LiveFeed:
             isolation_level="read_committed",
         )
         await self._consumer.start()
+        if self._sink_group is not None:
+            self._admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap)
+            await self._admin.start()
         self._task = asyncio.create_task(self._run(), name="live-feed")
 
     async def stop(self) -> None:
@@ -102,6 +120,8 @@ class LiveFeed:
                 await self._task
         if self._consumer is not None:
             await self._consumer.stop()
+        if self._admin is not None:
+            await self._admin.close()
 
     def watch(self, station_id: str, window: float) -> Watch:
         """Frames of ``station_id``'s readings no older than ``window`` seconds, from now on."""
@@ -172,15 +192,45 @@ class LiveFeed:
             consumer.seek(tp, offset)
         new = wanted - taken
         if new:  # resolved now, not lazily at the next fetch: what follows must not be missed
-            since = int((time.time() - self._lookback) * 1000)
-            found = await consumer.offsets_for_times(dict.fromkeys(new, since))
-            ends = await consumer.end_offsets(list(new))
-            for tp in new:
-                at = found.get(tp)
-                consumer.seek(tp, ends[tp] if at is None else at.offset)
+            for tp, offset in (await self._starts(consumer, new)).items():
+                consumer.seek(tp, offset)
         for watch in counted:
             watch.ready.set()
         return wanted
+
+    async def _starts(
+        self, consumer: AIOKafkaConsumer, new: set[TopicPartition]
+    ) -> dict[TopicPartition, int]:
+        """Where each new partition starts: ``lookback`` ago, or the sink's unstored rest."""
+        now = time.time()
+        ends = await consumer.end_offsets(list(new))
+        recent = await consumer.offsets_for_times(
+            dict.fromkeys(new, int((now - self._lookback) * 1000))
+        )
+        oldest = await consumer.offsets_for_times(
+            dict.fromkeys(new, int((now - self._max_lookback) * 1000))
+        )
+        unstored = await self._sink_positions(new)
+        starts = {}
+        for tp in new:
+            start = _offset(recent.get(tp), ends[tp])
+            if tp in unstored:
+                start = min(start, unstored[tp])
+            starts[tp] = max(start, _offset(oldest.get(tp), ends[tp]))
+        return starts
+
+    async def _sink_positions(self, new: set[TopicPartition]) -> dict[TopicPartition, int]:
+        """The stream processors' committed offsets: everything before them is stored."""
+        if self._admin is None or self._sink_group is None:
+            return {}
+        try:
+            committed = await asyncio.wait_for(
+                self._admin.list_consumer_group_offsets(self._sink_group, partitions=list(new)), 5
+            )
+        except (TimeoutError, KafkaError):
+            log.warning("live: no committed offsets of %s; reading a minute back", self._sink_group)
+            return {}
+        return {tp: meta.offset for tp, meta in committed.items() if meta.offset >= 0}
 
     def _deliver(self, key: bytes | None, value: bytes | None) -> None:
         station = key.decode(errors="replace") if key else ""

@@ -7,6 +7,7 @@ from pathlib import Path
 from pydantic import Field
 
 from scada.settings import PlatformSettings
+from stream_processors.settings import SINK_GROUP
 
 _CHECKOUT = Path(__file__).resolve().parents[1]
 
@@ -22,6 +23,10 @@ class HistoricalSettings(PlatformSettings):
         default=10.0, gt=0, description="A silent worker loses its job after this."
     )
     worker_group: str = Field(default="scada.historical.workers")
+    sink_group: str = Field(
+        default=SINK_GROUP,
+        description="The stream processors' group: live charts also read what it has not stored.",
+    )
     public_url: str = Field(default="http://127.0.0.1:8081", description="Base of result URLs.")
     dashboard_dir: Path | None = Field(
         default=None, description="The built dashboard. Default: dashboard/dist of this checkout."

@@ -6,9 +6,11 @@ from pydantic import Field
 
 from scada.settings import PlatformSettings
 
+SINK_GROUP = "scada.stream-processors.timescaledb"
+
 
 class ProcessorSettings(PlatformSettings):
-    consumer_group: str = Field(default="scada.stream-processors.timescaledb")
+    consumer_group: str = Field(default=SINK_GROUP)
     batch_max_readings: int = Field(default=20_000, ge=1, description="Readings per DB write.")
     batch_max_wait_ms: int = Field(default=200, ge=1, description="Longest wait to fill a batch.")
     metrics_host: str = Field(default="127.0.0.1")

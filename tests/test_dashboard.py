@@ -19,7 +19,7 @@ import asyncpg
 import httpx
 import orjson
 import pytest
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from scada.browser import CHROMIUM, launch_options
@@ -332,3 +332,63 @@ async def test_stations_and_the_live_stream_over_http(
         "readings",
         {"station_id": mine, "readings": [[now.timestamp(), {"temperature": 22.0}]]},
     )
+
+
+async def test_the_live_stream_has_what_the_stream_processors_have_not_stored_yet(
+    backends: Backends, database_url: str, unique: str, kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    """Accepted two minutes before the chart opened, not stored yet: still on the chart.
+
+    The stream processors' committed offset says where their unstored part begins;
+    the live stream reads from there, not just the last minute.
+    """
+    settings = historical_settings(
+        backends.kafka_bootstrap, database_url, unique, tmp_path / "results"
+    ).model_copy(update={"sink_group": f"{unique}.sink"})
+    station = f"{unique}-lag"
+    _, token = await new_user(database_url, [station])
+    now = datetime.now(UTC).replace(microsecond=0)
+    topic = f"{unique}.scada.readings.v1"
+    async with running_historical(settings) as api:
+        message = StationReadingsAccepted(
+            ingest_id=uuid4(),
+            org_id="org",
+            station_id=station,
+            chunk=0,
+            accepted_at=now - timedelta(minutes=2),
+            readings=[Reading(ts=now - timedelta(seconds=100), values={"temperature": 19.0})],
+        )
+        async with AIOKafkaProducer(bootstrap_servers=kafka_bootstrap) as producer:
+            sent = await producer.send_and_wait(
+                topic,
+                message.model_dump_json().encode(),
+                key=station.encode(),
+                timestamp_ms=int((now - timedelta(minutes=2)).timestamp() * 1000),
+            )
+        # The stream processors stopped right before this message: it is not stored.
+        async with AIOKafkaConsumer(
+            bootstrap_servers=kafka_bootstrap, group_id=f"{unique}.sink", enable_auto_commit=False
+        ) as sink:
+            partition = TopicPartition(topic, sent.partition)
+            sink.assign([partition])
+            await sink.commit({partition: sent.offset})
+
+        frames: list[tuple[str, Any]] = []
+        auth = {"authorization": f"Bearer {token}"}
+        async with (
+            asyncio.timeout(15),
+            api.stream("GET", f"/v1/stations/{station}/live", headers=auth) as stream,
+        ):
+            event = ""
+            async for line in stream.aiter_lines():
+                if line.startswith("event: "):
+                    event = line[7:]
+                elif line.startswith("data: "):
+                    frames.append((event, orjson.loads(line[6:])))
+                    if event == "readings":
+                        break
+    reading = [(now - timedelta(seconds=100)).timestamp(), {"temperature": 19.0}]
+    assert frames == [
+        ("snapshot", {"station_id": station, "readings": []}),
+        ("readings", {"station_id": station, "readings": [reading]}),
+    ]
