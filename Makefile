@@ -22,6 +22,7 @@ status: install
 
 test: install lint typecheck
 	@deploy/local/install-system-packages.sh browser
+	cd dashboard && node --test test/*.test.mjs
 	$(BIN)/pytest
 
 lint: install

@@ -1,6 +1,7 @@
 // The historical API as the page uses it: bearer-token fetches, and Server-Sent
 // Events read with fetch (EventSource cannot send an Authorization header, and
 // the token must stay out of URLs).
+import { splitEvents } from "./logic.js";
 
 export class ApiError extends Error {
   constructor(status, code, message) {
@@ -52,37 +53,14 @@ export class Api {
       for (;;) {
         const { value, done } = await reader.read();
         if (done) return;
-        buffer += value;
-        let end;
-        while ((end = buffer.indexOf("\n\n")) >= 0) {
-          const event = parseEvent(buffer.slice(0, end));
-          buffer = buffer.slice(end + 2);
-          if (event) yield event;
-        }
+        const { events, rest } = splitEvents(buffer + value);
+        buffer = rest;
+        yield* events;
       }
     } finally {
       reader.cancel().catch(() => {});
     }
   }
-}
-
-function parseEvent(block) {
-  const event = { event: "message", data: "", id: null };
-  let hasData = false;
-  for (const line of block.split("\n")) {
-    if (!line || line.startsWith(":")) continue;
-    const colon = line.indexOf(":");
-    const field = colon < 0 ? line : line.slice(0, colon);
-    let value = colon < 0 ? "" : line.slice(colon + 1);
-    if (value.startsWith(" ")) value = value.slice(1);
-    if (field === "event") event.event = value;
-    else if (field === "id") event.id = value;
-    else if (field === "data") {
-      event.data += (hasData ? "\n" : "") + value;
-      hasData = true;
-    }
-  }
-  return hasData ? event : null;
 }
 
 async function problem(response) {

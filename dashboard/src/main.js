@@ -3,6 +3,7 @@
 // a query: history arrives as job events over SSE, with a slow poll as a safety net.
 import "./style.css";
 import { Api, ApiError } from "./api.js";
+import { ago, alignSeries, byHealth } from "./logic.js";
 import { Charts } from "./chart.js";
 
 const TOKEN_KEY = "scada.token"; // sessionStorage: gone with the tab, never in a URL
@@ -129,10 +130,6 @@ async function refreshStations() {
   }
 }
 
-const HEALTH_ORDER = { live: 0, late: 1, silent: 2, no_data: 3 };
-const byHealth = (a, b) =>
-  HEALTH_ORDER[a.health] - HEALTH_ORDER[b.health] || a.station_id.localeCompare(b.station_id);
-
 ui.stationFilter.addEventListener("input", () => filterStations());
 
 function filterStations() {
@@ -165,14 +162,6 @@ function stationItem(station, now) {
   li.addEventListener("click", () => selectStation(station.station_id));
   li.addEventListener("keydown", (e) => e.key === "Enter" && selectStation(station.station_id));
   return li;
-}
-
-function ago(ms) {
-  const s = Math.max(0, Math.round(ms / 1000));
-  if (s < 90) return `${s} s ago`;
-  if (s < 5400) return `${Math.round(s / 60)} min ago`;
-  if (s < 172800) return `${Math.round(s / 3600)} h ago`;
-  return `${Math.round(s / 86400)} days ago`;
 }
 
 function selectStation(id, { picked = true } = {}) {
@@ -522,38 +511,6 @@ async function drawResult(job) {
   const ms = Math.round(performance.now() - started);
   setProgress(1, `completed: ${points.toLocaleString()} points drawn`);
   ui.chartNote.textContent = `${rows.toLocaleString()} rows fetched and drawn in ${ms} ms.`;
-}
-
-function alignSeries(sensors, series, aggregated) {
-  const times = new Set();
-  const parsed = new Map();
-  for (const sensor of sensors) {
-    const points = (series.get(sensor) ?? []).map((p) => [Date.parse(p[0]) / 1000, ...p.slice(1)]);
-    parsed.set(sensor, points);
-    for (const p of points) times.add(p[0]);
-  }
-  const xs = [...times].sort((a, b) => a - b);
-  const index = new Map(xs.map((x, i) => [x, i]));
-  return sensors.map((sensor) => {
-    const empty = () => new Array(xs.length).fill(null);
-    const panel = { sensor, aggregated, xs };
-    if (aggregated) {
-      // result columns: bucket, avg, min, max, count
-      panel.avg = empty();
-      panel.min = empty();
-      panel.max = empty();
-      for (const [x, avg, min, max] of parsed.get(sensor)) {
-        const i = index.get(x);
-        panel.avg[i] = avg;
-        panel.min[i] = min;
-        panel.max[i] = max;
-      }
-    } else {
-      panel.values = empty();
-      for (const [x, value] of parsed.get(sensor)) panel.values[index.get(x)] = value;
-    }
-    return panel;
-  });
 }
 
 async function downloadCsv() {

@@ -1,0 +1,74 @@
+// Unit tests of the dashboard's pure logic: `node --test test/` (run by `make test`).
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { ago, alignSeries, byHealth, parseEvent, splitEvents } from "../src/logic.js";
+
+test("SSE events split across chunks come out whole, in order", () => {
+  const stream = 'id: 3-0\nevent: progress\ndata: {"p":0.5}\n\n: heartbeat\n\nevent: completed\ndata: {}\n\n';
+  for (const cut of [1, 7, 20, 33, 48, stream.length - 1]) {
+    const first = splitEvents(stream.slice(0, cut));
+    const second = splitEvents(first.rest + stream.slice(cut));
+    const events = [...first.events, ...second.events];
+    assert.deepEqual(events, [
+      { event: "progress", data: '{"p":0.5}', id: "3-0" },
+      { event: "completed", data: "{}", id: null },
+    ], `cut at ${cut}`);
+    assert.equal(second.rest, "");
+  }
+});
+
+test("an SSE event keeps multi-line data and ignores comments and unknown fields", () => {
+  assert.deepEqual(parseEvent("data: a\n: note\nretry: 10\ndata:b"), {
+    event: "message",
+    data: "a\nb",
+    id: null,
+  });
+  assert.equal(parseEvent(": heartbeat only"), null);
+  assert.equal(parseEvent("event: nothing-to-say"), null);
+});
+
+test("stations sort live first, then late, silent, no data; by id within each", () => {
+  const stations = [
+    { station_id: "B", health: "silent" },
+    { station_id: "C", health: "live" },
+    { station_id: "A", health: "no_data" },
+    { station_id: "A2", health: "live" },
+    { station_id: "D", health: "late" },
+  ];
+  assert.deepEqual(
+    [...stations].sort(byHealth).map((s) => s.station_id),
+    ["A2", "C", "D", "B", "A"],
+  );
+});
+
+test("last seen reads in the largest unit that still makes sense", () => {
+  assert.equal(ago(-5000), "0 s ago"); // a clock slightly ahead of the server
+  assert.equal(ago(89_400), "89 s ago");
+  assert.equal(ago(90_000), "2 min ago");
+  assert.equal(ago(5_400_000), "2 h ago");
+  assert.equal(ago(172_800_000), "2 days ago");
+});
+
+test("series are aligned on one sorted time axis with gaps as null", () => {
+  const series = new Map([
+    ["t", [["2026-01-01T00:00:10Z", 2.5], ["2026-01-01T00:00:00Z", 1.5]]],
+    ["rh", [["2026-01-01T00:00:05+00:00", 80]]],
+  ]);
+  const [t, rh, missing] = alignSeries(["t", "rh", "rain"], series, false);
+  const x0 = Date.parse("2026-01-01T00:00:00Z") / 1000;
+  assert.deepEqual(t.xs, [x0, x0 + 5, x0 + 10]);
+  assert.deepEqual(t.values, [1.5, null, 2.5]);
+  assert.deepEqual(rh.values, [null, 80, null]);
+  assert.deepEqual(missing.values, [null, null, null]);
+  assert.equal(t.xs, rh.xs); // one axis shared by every panel
+});
+
+test("aggregated series carry average, minimum and maximum per bucket", () => {
+  const series = new Map([["t", [["2026-01-01T06:00:00Z", 2, 1, 3, 60]]]]);
+  const [panel] = alignSeries(["t"], series, true);
+  assert.deepEqual(
+    { avg: panel.avg, min: panel.min, max: panel.max, aggregated: panel.aggregated },
+    { avg: [2], min: [1], max: [3], aggregated: true },
+  );
+});
