@@ -157,12 +157,17 @@ async def finish(
     result_ttl: timedelta | None = None,
     owner: str | None = None,
 ) -> bool:
-    """End the job; with ``owner``, only while that worker holds its lease. True if ended."""
+    """End a job that has not ended, held by ``owner`` (``None``: by nobody yet). True if ended.
+
+    A worker that lost the job's lease to another can thus neither complete nor fail
+    nor cancel it, and nothing ends a job twice.
+    """
     status_line = await pool.execute(
         "UPDATE historical.jobs SET status = $2, rows_done = $3, error = $4, result_path = $5, "
         "result_expires_at = now() + $6::interval, finished_at = now(), lease_owner = NULL, "
         "progress = CASE WHEN $2 = 'completed' THEN 1 ELSE progress END "
-        "WHERE job_id = $1 AND ($7::text IS NULL OR lease_owner = $7)",
+        "WHERE job_id = $1 AND lease_owner IS NOT DISTINCT FROM $7 "
+        "AND status NOT IN ('completed', 'failed', 'cancelled')",
         job_id,
         status,
         rows,

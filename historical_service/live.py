@@ -10,10 +10,14 @@ A partition newly taken starts ``lookback`` seconds back (``offsets_for_times``)
 so a new watcher sees the last minute too, or further back at the stream
 processors' committed offset if that is older: what they have not stored yet
 is not in the dashboard's database snapshot either, so it must come from here
-(never more than ``max_lookback`` back: the chart's 10 minutes, plus the 5
-minutes a reading may be ahead of its acceptance). The dashboard merges the
-two by timestamp. Positions of partitions already taken are kept when the set
-changes, so nobody watching misses or repeats a message.
+(never further back than the widest chart watched, plus the 5 minutes a
+reading may be ahead of its acceptance). A fetch becomes one frame per station,
+however many messages it read. The dashboard merges the two by timestamp.
+Positions of partitions already taken are kept when the set changes, so
+nobody watching misses or repeats a message; a station newly watched on a
+partition already taken gets no lookback (its database snapshot is all it has
+of what came before, so readings a lagging sink has not stored are missing
+from that chart until it is opened again).
 """
 
 from __future__ import annotations
@@ -84,7 +88,7 @@ class LiveFeed:
         *,
         sink_group: str | None = None,
         lookback: float = 60.0,
-        max_lookback: float = 900.0,
+        max_lookback: float = 3900.0,
     ) -> None:
         self._bootstrap = bootstrap
         self._producer = producer
@@ -118,10 +122,12 @@ class LiveFeed:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        if self._consumer is not None:
-            await self._consumer.stop()
-        if self._admin is not None:
-            await self._admin.close()
+        try:
+            if self._consumer is not None:
+                await self._consumer.stop()
+        finally:
+            if self._admin is not None:
+                await self._admin.close()
 
     def watch(self, station_id: str, window: float) -> Watch:
         """Frames of ``station_id``'s readings no older than ``window`` seconds, from now on."""
@@ -161,9 +167,14 @@ class LiveFeed:
                 await self._changed.wait()
                 continue
             batches = await consumer.getmany(*taken, timeout_ms=250, max_records=500)
+            # One frame per station per fetch: a partition read from minutes back (a lagging
+            # sink's unstored part) must not become hundreds of frames for a 256-frame queue.
+            fresh: dict[str, list[tuple[datetime, dict[str, float | None]]]] = {}
             for records in batches.values():
                 for record in records:
-                    self._deliver(record.key, record.value)
+                    self._collect(record.key, record.value, fresh)
+            for station, readings in fresh.items():
+                self._deliver(station, readings)
 
     async def _take(
         self, consumer: AIOKafkaConsumer, taken: set[TopicPartition]
@@ -207,8 +218,11 @@ class LiveFeed:
         recent = await consumer.offsets_for_times(
             dict.fromkeys(new, int((now - self._lookback) * 1000))
         )
+        # The widest chart watched, plus the 5 minutes a reading may be ahead of acceptance.
+        widest = max((w.window for ws in self._watches.values() for w in ws), default=0.0)
+        back = min(self._max_lookback, widest + 300.0)
         oldest = await consumer.offsets_for_times(
-            dict.fromkeys(new, int((now - self._max_lookback) * 1000))
+            dict.fromkeys(new, int((now - max(back, self._lookback)) * 1000))
         )
         unstored = await self._sink_positions(new)
         starts = {}
@@ -225,14 +239,21 @@ class LiveFeed:
             return {}
         try:
             committed = await asyncio.wait_for(
-                self._admin.list_consumer_group_offsets(self._sink_group, partitions=list(new)), 5
+                self._admin.list_consumer_group_offsets(self._sink_group, partitions=list(new)), 2
             )
         except (TimeoutError, KafkaError):
+            committed = {}
+        positions = {tp: meta.offset for tp, meta in committed.items() if meta.offset >= 0}
+        if not positions:
             log.warning("live: no committed offsets of %s; reading a minute back", self._sink_group)
-            return {}
-        return {tp: meta.offset for tp, meta in committed.items() if meta.offset >= 0}
+        return positions
 
-    def _deliver(self, key: bytes | None, value: bytes | None) -> None:
+    def _collect(
+        self,
+        key: bytes | None,
+        value: bytes | None,
+        into: dict[str, list[tuple[datetime, dict[str, float | None]]]],
+    ) -> None:
         station = key.decode(errors="replace") if key else ""
         watchers = self._watches.get(station)
         if not watchers or value is None:
@@ -244,9 +265,14 @@ class LiveFeed:
         # A backfill is history, not news: only readings some watcher's window still shows.
         horizon = time.time() - max(w.window for w in watchers)
         fresh = [(ts, v) for ts, v in message.readings if ts.timestamp() >= horizon]
-        if not fresh:
+        if fresh:
+            into.setdefault(message.station_id, []).extend(fresh)
+
+    def _deliver(self, station: str, readings: Readings) -> None:
+        watchers = self._watches.get(station)
+        if not watchers:
             return
-        frame = live_frame(message.station_id, fresh)
+        frame = live_frame(station, readings)
         for watch in list(watchers):
             try:
                 watch.queue.put_nowait(frame)

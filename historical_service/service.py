@@ -25,7 +25,8 @@ async def run_workers(settings: HistoricalSettings, stop: asyncio.Event) -> None
             Worker(settings, pool, producer, topics, lane) for lane in ("interactive", "bulk")
         ]
         await asyncio.gather(
-            *(w.run(stop) for w in workers), run_janitor(pool, producer, topics, stop)
+            *(w.run(stop) for w in workers),
+            run_janitor(pool, producer, topics, stop, settings.effective_results_dir),
         )
     finally:
         await producer.stop()

@@ -101,10 +101,14 @@ class Worker:
         except (asyncpg.PostgresError, OSError, ValueError) as exc:
             # An expected outcome, not a crash: the job fails with a reason, the worker goes on.
             log.exception("job %s failed", command.job_id)
-            await jobs.finish(self.pool, command.job_id, "failed", rows=0, error=str(exc)[:500])
-            await self._announce(
-                command, HistoricalJobFailed, reason="query_failed", detail=str(exc)[:500]
-            )
+            error = str(exc)[:500]
+            # Ours if claimed, else nobody's yet; a job another worker took over is left alone.
+            if await jobs.finish(
+                self.pool, command.job_id, "failed", rows=0, error=error, owner=self.owner
+            ) or await jobs.finish(self.pool, command.job_id, "failed", rows=0, error=error):
+                await self._announce(
+                    command, HistoricalJobFailed, reason="query_failed", detail=error
+                )
 
     async def execute(self, command: RunHistoricalQuery) -> None:
         user = await user_by_id(self.pool, _uuid(command.user_id))

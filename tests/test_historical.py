@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,7 +22,7 @@ import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer
 
-from historical_service.janitor import sweep
+from historical_service.janitor import remove_leftovers, sweep
 from historical_service.settings import HistoricalSettings
 from scada.kafka_clients import durable_producer
 from scada.kafka_topics import ensure_topics
@@ -313,7 +314,11 @@ async def test_a_worker_that_lost_its_lease_leaves_the_job_to_its_new_owner(
     async def running() -> Any:
         return (await client.get(url, headers=_auth(token))).json()["status"] == "running"
 
+    async def own_file_written() -> Any:
+        return any(p.name.startswith(job_id) for p in settings.effective_results_dir.iterdir())
+
     await wait_for(running, interval=0.02)
+    await wait_for(own_file_written, interval=0.01)
     await db.execute(
         "UPDATE historical.jobs SET lease_owner = 'bulk-elsewhere', "
         "lease_expires_at = now() + interval '1 hour' WHERE job_id = $1",
@@ -455,6 +460,26 @@ async def test_janitor_removes_expired_results_and_fails_lost_jobs(
         assert (job["status"], job["error"].split(":")[0]) == ("failed", "worker_lost")
         gone = await client.get(f"/v1/historical-jobs/{done}/result", headers=_auth(token))
         assert gone.status_code == 410
+
+        # Files of attempts that are over: a crashed worker's result and part, untouched
+        # for an hour, go; one still being written (touched now) and the result stay.
+        results = settings.effective_results_dir
+        results.mkdir(parents=True, exist_ok=True)
+        old = [results / f"{lost}.bulk-dead.csv", results / f"{lost}.bulk-dead.csv.3.part"]
+        recent = results / f"{lost}.bulk-slow.csv"
+        kept = results / f"{done}.bulk-live.csv"
+        for path in [*old, recent, kept]:
+            path.write_text("station_id,ts,sensor,value\n")
+        for path in [*old, kept]:
+            os.utime(path, (time.time() - 3600, time.time() - 3600))
+        await pool.execute(
+            "UPDATE historical.jobs SET result_path = $2 WHERE job_id = $1", done, str(kept)
+        )
+        assert await remove_leftovers(pool, results) == 2
+        assert sorted(p.name for p in results.iterdir() if p.name.startswith(str(lost))) == [
+            recent.name
+        ]
+        assert kept.exists()
     finally:
         await pool.close()
 
