@@ -264,22 +264,33 @@ async def test_permissions_are_checked_by_the_api_and_again_by_the_worker(
         await consumer.stop()
 
 
+async def _running_export(
+    client: httpx.AsyncClient, database_url: str, station: str
+) -> tuple[str, str]:
+    """A raw bulk export of 390 one-day windows (long enough to be caught running), running.
+
+    Returns the user's token and the job's id.
+    """
+    await _seed(database_url, station, 10)
+    token = await _user(database_url, [station])
+    response = await _post_job(client, token, station, timedelta(days=390), "raw", lane="bulk")
+    job_id = response.json()["job_id"]
+
+    async def running() -> Any:
+        job = await client.get(f"/v1/historical-jobs/{job_id}", headers=_auth(token))
+        return job.json()["status"] == "running"
+
+    await wait_for(running, interval=0.02)
+    return token, job_id
+
+
 async def test_cancelling_a_running_export_stops_it_within_a_second(
     historical: Any, database_url: str, unique: str
 ) -> None:
     settings, client = historical
     station = f"{unique}-c"
-    await _seed(database_url, station, 10)
-    token = await _user(database_url, [station])
-    # 390 one-day windows: long enough to be caught running.
-    response = await _post_job(client, token, station, timedelta(days=390), "raw", lane="bulk")
-    job_id = response.json()["job_id"]
+    token, job_id = await _running_export(client, database_url, station)
     url = f"/v1/historical-jobs/{job_id}"
-
-    async def running() -> Any:
-        return (await client.get(url, headers=_auth(token))).json()["status"] == "running"
-
-    await wait_for(running, interval=0.02)
     asked = asyncio.get_running_loop().time()
     assert (await client.delete(url, headers=_auth(token))).status_code == 202
 
@@ -304,20 +315,11 @@ async def test_a_worker_that_lost_its_lease_leaves_the_job_to_its_new_owner(
 ) -> None:
     """A window slower than the lease: another worker took the job over meanwhile."""
     settings, client = historical
-    station = f"{unique}-lease"
-    await _seed(database_url, station, 10)
-    token = await _user(database_url, [station])
-    response = await _post_job(client, token, station, timedelta(days=390), "raw", lane="bulk")
-    job_id = response.json()["job_id"]
-    url = f"/v1/historical-jobs/{job_id}"
-
-    async def running() -> Any:
-        return (await client.get(url, headers=_auth(token))).json()["status"] == "running"
+    _, job_id = await _running_export(client, database_url, f"{unique}-lease")
 
     async def own_file_written() -> Any:
         return any(p.name.startswith(job_id) for p in settings.effective_results_dir.iterdir())
 
-    await wait_for(running, interval=0.02)
     await wait_for(own_file_written, interval=0.01)
     await db.execute(
         "UPDATE historical.jobs SET lease_owner = 'bulk-elsewhere', "
