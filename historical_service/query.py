@@ -144,6 +144,7 @@ async def _copy_window(
         # Returned connections are RESET ALL by the pool, so these hold for this read only.
         await conn.execute("SET jit = off; SET TimeZone = 'UTC'")
         status = await conn.copy_from_query(query, *args, output=spool.write, format="csv")
+    spool.check()
     return int(status.split()[-1])
 
 
@@ -167,13 +168,28 @@ class _Spool:
         self.buffer = bytearray()
         self.file: BinaryIO | None = None
         self.discarded = False
+        self.failure: OSError | None = None
         self.lock = threading.Lock()
 
     async def write(self, data: bytes) -> None:
+        # Never raise into asyncpg: a COPY whose output callback raised leaves a pooled
+        # connection that never comes back (its release waits forever; seen with a small
+        # window and a failing disk). The failure is kept, the rest of the window read
+        # and dropped, and ``check`` raises it once the COPY has ended cleanly.
+        if self.failure is not None:
+            return
         self.buffer += data
         if len(self.buffer) >= self.SPILL_AT:
             full, self.buffer = self.buffer, bytearray()
-            await asyncio.to_thread(self._spill, full)
+            try:
+                await asyncio.to_thread(self._spill, full)
+            except OSError as exc:
+                self.failure = exc
+
+    def check(self) -> None:
+        """Raise what writing this window's output failed with, if anything."""
+        if self.failure is not None:
+            raise self.failure
 
     def _spill(self, data: bytearray) -> None:
         with self.lock:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import csv
 import io
@@ -19,6 +20,12 @@ from tests.history import store
 
 T0 = datetime(2025, 6, 1, tzinfo=UTC)
 SENSORS = ["t", "rh"]
+
+
+@pytest.fixture(autouse=True)
+def small_spills(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Spill past 4 kB, not 4 MB: every window of these tests goes through a part file."""
+    monkeypatch.setattr(query._Spool, "SPILL_AT", 4096)
 
 
 @pytest.fixture
@@ -52,7 +59,6 @@ async def test_windows_read_at_once_and_spilled_to_parts_land_in_order(
     database_url: str,
     unique: str,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Two readers and a tiny spill threshold: every window goes through a part file."""
     readings = [
@@ -60,7 +66,6 @@ async def test_windows_read_at_once_and_spilled_to_parts_land_in_order(
         for i in range(6 * 24 * 60 // 7)  # six days, one reading every 7 minutes
     ]
     await store(database_url, unique, readings)
-    monkeypatch.setattr(query._Spool, "SPILL_AT", 4096)
 
     two = tmp_path / "two.csv"
     counts = await _export(pool, two, unique, days=6, readers=2)
@@ -83,14 +88,12 @@ async def test_closing_early_waits_for_the_reads_in_flight_and_leaves_no_parts(
     database_url: str,
     unique: str,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     await store(
         database_url,
         unique,
         [(T0 + timedelta(minutes=3 * i), {"t": 1.0, "rh": 2.0}) for i in range(20 * 24 * 20)],
     )
-    monkeypatch.setattr(query._Spool, "SPILL_AT", 4096)
     p = plan("raw", T0, T0 + timedelta(days=20))
     path = _start(tmp_path / "result.csv", p)
     copied = copy_windows(pool, path, p, [unique], SENSORS, chunks(T0, T0 + timedelta(days=20), p))
@@ -99,3 +102,31 @@ async def test_closing_early_waits_for_the_reads_in_flight_and_leaves_no_parts(
             break  # a cancel after the first window
     assert _names(tmp_path) == ["result.csv"]
     assert len(path.read_bytes().splitlines()) == 1 + 2 * 20 * 24  # the header and one day
+
+
+async def test_a_failing_disk_fails_the_export_and_frees_its_connections(
+    pool: asyncpg.Pool,
+    database_url: str,
+    unique: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    await store(
+        database_url,
+        unique,
+        [(T0 + timedelta(minutes=7 * i), {"t": 1.0, "rh": 2.0}) for i in range(6 * 24 * 60 // 7)],
+    )
+
+    def disk_full(self: object, data: bytes) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(query._Spool, "_spill", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        async with asyncio.timeout(30):
+            await _export(pool, tmp_path / "result.csv", unique, days=6, readers=2)
+    async with asyncio.timeout(10):  # every connection of the pool came back, usable
+        held = [await pool.acquire() for _ in range(4)]
+        assert [await c.fetchval("SELECT 1") for c in held] == [1, 1, 1, 1]
+        for connection in held:
+            await pool.release(connection)
+    assert _names(tmp_path) == ["result.csv"]  # no part left behind
