@@ -18,7 +18,7 @@ import asyncpg
 import orjson
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
@@ -31,7 +31,7 @@ from historical_service.resolution import plan
 from historical_service.settings import HistoricalSettings
 from historical_service.users import User, denied_stations, user_by_token
 from schemas.historical import HistoricalJobQueued, Lane, RunHistoricalQuery
-from schemas.readings import IDENTIFIER_PATTERN, Identifier
+from schemas.readings import IDENTIFIER_PATTERN, Identifier, RangeTimestamp
 from schemas.topics import TopicSet
 
 HEARTBEAT_SECONDS = 15.0
@@ -43,9 +43,9 @@ class JobRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     stations: Annotated[list[Identifier], Field(min_length=1, max_length=100)]
     sensors: Annotated[list[Identifier], Field(min_length=1, max_length=256)]
-    start: AwareDatetime
-    end: AwareDatetime
-    resolution: str = "auto"
+    start: RangeTimestamp
+    end: RangeTimestamp
+    resolution: str = Field(default="auto", max_length=32)
     lane: Lane | None = None
 
 

@@ -24,7 +24,6 @@ from pathlib import Path
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError
 
 from historical_service import metrics
 from schemas.historical import HistoricalJobFailed
@@ -132,7 +131,7 @@ async def run_janitor(
     while not stop.is_set():
         try:
             await sweep(pool, producer, topics, results_dir=results_dir)
-        except (OSError, asyncpg.PostgresError, KafkaError) as exc:
-            log.warning("janitor pass failed: %s", exc)
+        except Exception as exc:  # a pass that fails, for whatever reason, is tried again
+            log.warning("janitor pass failed: %r", exc)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), every)

@@ -40,6 +40,26 @@ async def insert_job(pool: asyncpg.Pool, command: RunHistoricalQuery) -> None:
     )
 
 
+def command_of(job: dict[str, Any], received: RunHistoricalQuery) -> RunHistoricalQuery:
+    """The command the job's row stands for; what the row does not keep comes from ``received``.
+
+    A worker runs this, never the command as received: the row is the truth about
+    whose job it is and what it reads (a command naming job J with user B's stations
+    would otherwise hand B's data to J's owner).
+    """
+    return received.model_copy(
+        update={
+            "user_id": str(job["user_id"]),
+            "lane": job["lane"],
+            "stations": list(job["stations"]),
+            "sensors": list(job["sensors"]),
+            "start": job["range_start"],
+            "end": job["range_end"],
+            "resolution": job["resolution"],
+        }
+    )
+
+
 async def find_reusable(
     pool: asyncpg.Pool,
     *,

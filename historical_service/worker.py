@@ -1,13 +1,21 @@
 """Historical workers: run the query commands, publishing progress and the outcome as events.
 
-Per command: re-check the user's grants (a command written onto the topic by
-anyone else is refused: ``failed``, reason ``forbidden``), claim the job with
-a lease, read the range in chunks into a CSV file, and between chunks (at most
-every 0.25 s) record progress, extend the lease and check for cancellation. The command's offset
-is committed only when the job has ended, so a worker that dies leaves the
+Per command: the job's row is the truth and the command only a wake-up. A
+command for a job that has no row (written onto the topic by anyone else) is
+refused: ``failed``, reason ``forbidden``; one that does not match its job's row
+is ignored. The worker runs the row's parameters for the row's user, re-checks
+that user's grants, claims the job with a lease, reads the range in chunks into
+a CSV file, and between chunks (at most every 0.25 s) records progress, extends
+the lease and checks for cancellation. The command's offset is committed only
+when the job has ended, so a worker that dies leaves the
 command to be redelivered; its job's lease expires and another worker takes it.
 Two consumer groups, one per lane, read the command topic; each runs only its
 own lane's jobs, so a queue of exports never delays a chart.
+
+A job whose execution raises anything but unavailability ends ``failed`` with
+the reason, and the worker takes the next command. While the database or Kafka
+is away, the command is retried with backoff (not committed): its job is run
+again once they are back, never left ``running``.
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ from typing import Any, Literal
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.errors import KafkaError
 from pydantic import ValidationError
 
 from historical_service import jobs, metrics
@@ -31,6 +40,7 @@ from historical_service.query import chunks, copy_windows, header
 from historical_service.resolution import Plan, plan
 from historical_service.settings import HistoricalSettings
 from historical_service.users import denied_stations, user_by_id
+from scada.transient import unavailable
 from schemas.historical import (
     HistoricalJobCancelled,
     HistoricalJobCompleted,
@@ -81,45 +91,81 @@ class Worker:
                 batch = await consumer.getmany(timeout_ms=200, max_records=1)
                 for tp, records in batch.items():
                     for record in records:
-                        await self.handle(record.value or b"")
-                        await consumer.commit(
-                            {TopicPartition(tp.topic, tp.partition): record.offset + 1}
-                        )
+                        if not await self._handle_until_done(record.value or b"", stop):
+                            return  # stopping mid-retry: the command is redelivered
+                        try:
+                            await consumer.commit(
+                                {TopicPartition(tp.topic, tp.partition): record.offset + 1}
+                            )
+                        except KafkaError as exc:
+                            # Redelivered after a rebalance: its job has ended, so the
+                            # next worker only finds it finished.
+                            log.warning("could not commit a command: %s", exc)
         finally:
             await consumer.stop()
 
+    async def _handle_until_done(self, value: bytes, stop: asyncio.Event) -> bool:
+        """``handle``, waiting out an unavailable database or Kafka; False if stopped first."""
+        delay = 0.5
+        while True:
+            try:
+                await self.handle(value)
+                return True
+            except Exception as exc:
+                log.warning("command deferred (%r); retrying in %.1f s", exc, delay)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay)
+            if stop.is_set():
+                return False
+            delay = min(10.0, delay * 2)
+
     async def handle(self, value: bytes) -> None:
+        """Run one command; raises only while the database or Kafka is unavailable."""
         try:
             command = self.topics.historical_requests.deserialize(value)
         except ValidationError as exc:
-            log.warning("ignoring an undecodable command: %s", exc.errors()[:3])
+            log.warning(
+                "ignoring an undecodable command: %s",
+                exc.errors(include_url=False, include_input=False)[:3],
+            )
             return
         if command.lane != self.lane:
             return
         try:
             await self.execute(command)
-        except (asyncpg.PostgresError, OSError, ValueError) as exc:
+        except Exception as exc:
+            if unavailable(exc):
+                raise
             # An expected outcome, not a crash: the job fails with a reason, the worker goes on.
             log.exception("job %s failed", command.job_id)
-            error = str(exc)[:500]
-            # Ours if claimed, else nobody's yet; a job another worker took over is left alone.
-            if await jobs.finish(
-                self.pool, command.job_id, "failed", rows=0, error=error, owner=self.owner
-            ) or await jobs.finish(self.pool, command.job_id, "failed", rows=0, error=error):
-                await self._announce(
-                    command, HistoricalJobFailed, reason="query_failed", detail=error
-                )
+            await self._fail(command, f"{type(exc).__name__}: {exc}"[:500])
+
+    async def _fail(self, command: RunHistoricalQuery, error: str) -> None:
+        # Ours if claimed, else nobody's yet; a job another worker took over is left alone.
+        if await jobs.finish(
+            self.pool, command.job_id, "failed", rows=0, error=error, owner=self.owner
+        ) or await jobs.finish(self.pool, command.job_id, "failed", rows=0, error=error):
+            await self._announce(command, HistoricalJobFailed, reason="query_failed", detail=error)
 
     async def execute(self, command: RunHistoricalQuery) -> None:
-        user = await user_by_id(self.pool, _uuid(command.user_id))
+        row = await jobs.get_job(self.pool, command.job_id)
+        if row is None:
+            await self._forbid(command, user_exists=False, detail="no such job")
+            return
+        recorded = jobs.command_of(row, command)
+        if recorded != command:
+            # A forged or stale command naming a real job: the job's own command runs it.
+            log.warning("ignoring a command that does not match job %s", command.job_id)
+            return
+        user = await user_by_id(self.pool, _uuid(recorded.user_id))
         if (
             user is None
-            or await denied_stations(self.pool, user, command.stations)
-            or (command.end - command.start > user.max_range)
+            or await denied_stations(self.pool, user, recorded.stations)
+            or (recorded.end - recorded.start > user.max_range)
         ):
-            await self._forbid(command, user is not None)
+            await self._forbid(recorded, user is not None)
             return
-        await jobs.insert_job(self.pool, command)
+        command = recorded
         job = await self._claim(command)
         if job is None:
             return
@@ -225,11 +271,11 @@ class Worker:
         if await jobs.finish(self.pool, command.job_id, "cancelled", rows=rows, owner=self.owner):
             await self._announce(command, HistoricalJobCancelled, rows_done=rows)
 
-    async def _forbid(self, command: RunHistoricalQuery, user_exists: bool) -> None:
-        detail = (
-            "the user may not read these stations or this range"
-            if user_exists
-            else ("no such user")
+    async def _forbid(
+        self, command: RunHistoricalQuery, user_exists: bool, detail: str = ""
+    ) -> None:
+        detail = detail or (
+            "the user may not read these stations or this range" if user_exists else "no such user"
         )
         if user_exists:
             await self.pool.execute(

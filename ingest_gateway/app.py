@@ -65,6 +65,7 @@ def create_app(settings: GatewaySettings) -> Starlette:
                     topics.readings,
                     timeout=settings.produce_timeout_seconds,
                     chunk_size=settings.message_chunk_readings,
+                    max_message_bytes=settings.message_max_bytes,
                 ),
                 limits=limits,
             )

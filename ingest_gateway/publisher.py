@@ -2,8 +2,11 @@
 
 Granularity: a reading per message would cost a Kafka record, a JSON
 envelope and a consumer-side decode per reading; a station's readings in one
-message keep the station ordered, amortise all three, and stay well under the
-topic's ``max.message.bytes`` when split into chunks of ``chunk_size``.
+message keep the station ordered and amortise all three. A message holds at
+most ``chunk_size`` readings and at most ``max_message_bytes`` bytes (a chunk
+over it is halved until it fits): one reading is at most ~25 kB (256 sensors),
+so any request within the body limit fits the producer's ``max_request_size``
+and the topic's ``max.message.bytes``, which the settings check agree.
 """
 
 from __future__ import annotations
@@ -36,11 +39,13 @@ class ReadingsPublisher:
         *,
         timeout: float,
         chunk_size: int = 2000,
+        max_message_bytes: int = 1024 * 1024,
     ) -> None:
         self._producer = producer
         self._topic = topic
         self._timeout = timeout
         self._chunk_size = chunk_size
+        self._max_message_bytes = max_message_bytes
 
     async def publish(
         self, *, ingest_id: UUID, org_id: str, readings: list[ReadingIn], accepted_at: datetime
@@ -56,7 +61,12 @@ class ReadingsPublisher:
         try:
             async with asyncio.timeout(self._timeout):
                 for station_id, _chunk, value in encode_messages(
-                    ingest_id, org_id, readings, accepted_at, self._chunk_size
+                    ingest_id,
+                    org_id,
+                    readings,
+                    accepted_at,
+                    self._chunk_size,
+                    self._max_message_bytes,
                 ):
                     future = await self._producer.send(
                         self._topic.name, value, key=station_id.encode()
@@ -81,8 +91,12 @@ def encode_messages(
     readings: list[ReadingIn],
     accepted_at: datetime,
     chunk_size: int,
+    max_bytes: int = 1024 * 1024,
 ) -> Iterator[tuple[str, int, bytes]]:
     """``(station_id, chunk, value)`` per message: readings grouped by station, order kept.
+
+    A message has at most ``chunk_size`` readings, and is halved until it has at most
+    ``max_bytes`` bytes (or a single reading).
 
     Encoded with orjson straight from the validated readings; the bytes are a
     ``StationReadingsAccepted`` (a test decodes them with the topic's model).
@@ -99,16 +113,23 @@ def encode_messages(
         "accepted_at": accepted_at,
     }
     for station_id, station_readings in by_station.items():
-        for chunk, start in enumerate(range(0, len(station_readings), chunk_size)):
+        chunk = 0
+        pending = [
+            station_readings[start : start + chunk_size]
+            for start in range(0, len(station_readings), chunk_size)
+        ]
+        pending.reverse()
+        while pending:
+            part = pending.pop()
             value = orjson.dumps(
-                {
-                    **envelope,
-                    "station_id": station_id,
-                    "chunk": chunk,
-                    "readings": station_readings[start : start + chunk_size],
-                }
+                {**envelope, "station_id": station_id, "chunk": chunk, "readings": part}
             )
+            if len(value) > max_bytes and len(part) > 1:
+                half = len(part) // 2
+                pending += [part[half:], part[:half]]  # the first half next: order kept
+                continue
             yield station_id, chunk, value
+            chunk += 1
 
 
 def _observe(future: asyncio.Future[Any]) -> None:

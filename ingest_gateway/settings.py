@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
+from scada.kafka_clients import MAX_REQUEST_SIZE
 from scada.settings import PlatformSettings
+from schemas.topics import READINGS
+
+_ENVELOPE_ROOM = 64 * 1024  # record headers and batch overhead around a message's value
 
 
 class GatewaySettings(PlatformSettings):
@@ -23,3 +27,21 @@ class GatewaySettings(PlatformSettings):
     message_chunk_readings: int = Field(
         default=2000, ge=1, description="Readings of one station per Kafka message, at most."
     )
+    message_max_bytes: int = Field(
+        default=1024 * 1024,
+        ge=64 * 1024,
+        description="Bytes of one Kafka message, at most (a larger chunk is halved).",
+    )
+
+    @model_validator(mode="after")
+    def _messages_fit_kafka(self) -> GatewaySettings:
+        """A message must fit the producer's request limit and the topic's message limit."""
+        topic_limit = int(READINGS.extra_config["max.message.bytes"])
+        room = min(MAX_REQUEST_SIZE, topic_limit) - _ENVELOPE_ROOM
+        if self.message_max_bytes > room:
+            raise ValueError(
+                f"message_max_bytes {self.message_max_bytes} exceeds what Kafka takes "
+                f"({room}: the producer's max_request_size {MAX_REQUEST_SIZE} and the "
+                f"readings topic's max.message.bytes {topic_limit}, less record overhead)"
+            )
+        return self

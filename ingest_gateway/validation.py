@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import functools
 import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,7 +20,7 @@ from pydantic import (
 from typing_extensions import TypedDict
 
 from ingest_gateway.errors import InvalidReadings, PayloadTooLarge, UnsupportedMediaType
-from schemas.readings import Identifier
+from schemas.readings import EARLIEST_TS, Identifier
 
 MAX_FUTURE = timedelta(minutes=5)
 MAX_LISTED_ERRORS = 1000
@@ -45,6 +45,22 @@ class ReadingsRequest(TypedDict):
 
 
 REQUEST: TypeAdapter[ReadingsRequest] = TypeAdapter(ReadingsRequest)
+"""The contract as documented (JSON Schema, OpenAPI); requests are checked by ``_adapter``."""
+
+
+@functools.lru_cache(maxsize=4)
+def _adapter(max_readings: int) -> TypeAdapter[list[ReadingIn]]:
+    """The readings list with its count limit inside the one parse.
+
+    pydantic stops at the limit and reports ``too_long`` with the actual count, so an
+    oversized request is a 413 without parsing the body a second time.
+    """
+
+    @with_config(ConfigDict(extra="forbid", allow_inf_nan=False, title="ReadingsRequest"))
+    class Limited(TypedDict):
+        readings: Annotated[list[ReadingIn], Field(min_length=1, max_length=max_readings)]
+
+    return TypeAdapter(Limited)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -79,21 +95,21 @@ def decode_body(body: bytes, content_type: str, content_encoding: str, limits: L
 def parse_readings(body: bytes, limits: Limits, now: datetime) -> list[ReadingIn]:
     """Validate every reading; raise :class:`InvalidReadings` listing each bad one."""
     try:
-        request = REQUEST.validate_json(body)
+        request: Any = _adapter(limits.max_readings).validate_json(body)
     except ValidationError as exc:
-        _raise_if_too_many(body, limits)
-        message, errors = _describe(exc.errors(include_url=False))
+        raw = exc.errors(include_url=False, include_input=False)
+        _raise_if_too_many(raw, limits)
+        message, errors = _describe(raw)
         raise InvalidReadings(message, errors=errors) from None
-    readings = request["readings"]
-    if len(readings) > limits.max_readings:
-        raise PayloadTooLarge(
-            f"{len(readings)} readings in one request; the limit is {limits.max_readings}"
-        )
+    readings: list[ReadingIn] = request["readings"]
     latest = now + MAX_FUTURE
     errors = []
     for index, reading in enumerate(readings):
-        if reading["ts"] > latest:
+        ts = reading["ts"]
+        if ts > latest:
             errors.append(_error(index, "ts", "is more than 5 minutes in the future"))
+        elif ts < EARLIEST_TS:
+            errors.append(_error(index, "ts", f"is before {EARLIEST_TS.isoformat()}"))
         if len(reading["values"]) > limits.max_sensors:
             errors.append(
                 _error(
@@ -107,16 +123,14 @@ def parse_readings(body: bytes, limits: Limits, now: datetime) -> list[ReadingIn
     return readings
 
 
-def _raise_if_too_many(body: bytes, limits: Limits) -> None:
-    """Over the count limit is a 413 even when some readings are bad too (error path only)."""
-    try:
-        count = len(json.loads(body)["readings"])
-    except (ValueError, KeyError, TypeError):
-        return
-    if count > limits.max_readings:
-        raise PayloadTooLarge(
-            f"{count} readings in one request; the limit is {limits.max_readings}"
-        ) from None
+def _raise_if_too_many(raw: list[Any], limits: Limits) -> None:
+    """Over the count limit is a 413, whatever else is wrong (pydantic reports it alone)."""
+    for error in raw:
+        if error["type"] == "too_long" and tuple(error["loc"]) == ("readings",):
+            count = error.get("ctx", {}).get("actual_length", "more")
+            raise PayloadTooLarge(
+                f"{count} readings in one request; the limit is {limits.max_readings}"
+            ) from None
 
 
 def _describe(raw: list[Any]) -> tuple[str, list[dict[str, Any]]]:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from aiokafka import AIOKafkaProducer
 
+MAX_REQUEST_SIZE = 8 * 1024 * 1024
+"""The largest record our producers send (aiokafka refuses larger ones before sending)."""
+
 
 def durable_producer(bootstrap: str, *, client_id: str, linger_ms: int = 2) -> AIOKafkaProducer:
     """A producer whose acknowledged records are on every in-sync replica, written once.
@@ -19,7 +22,7 @@ def durable_producer(bootstrap: str, *, client_id: str, linger_ms: int = 2) -> A
         enable_idempotence=True,
         linger_ms=linger_ms,
         max_batch_size=1024 * 1024,
-        max_request_size=8 * 1024 * 1024,
+        max_request_size=MAX_REQUEST_SIZE,
         request_timeout_ms=10_000,
         retry_backoff_ms=100,
     )

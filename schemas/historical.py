@@ -6,10 +6,10 @@ from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field, TypeAdapter
+from pydantic import Field, TypeAdapter
 
 from schemas.base import Message
-from schemas.readings import Identifier
+from schemas.readings import Identifier, RangeTimestamp
 
 Lane = Literal["interactive", "bulk"]
 
@@ -28,9 +28,9 @@ class RunHistoricalQuery(Message):
     lane: Lane
     stations: list[Identifier] = Field(min_length=1)
     sensors: list[Identifier] = Field(min_length=1)
-    start: AwareDatetime
-    end: AwareDatetime
-    resolution: str
+    start: RangeTimestamp
+    end: RangeTimestamp
+    resolution: str = Field(max_length=32)
     requested_at: datetime
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints
 
 from schemas.base import Message
 
@@ -14,11 +14,39 @@ IDENTIFIER_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
 Identifier = Annotated[str, StringConstraints(pattern=IDENTIFIER_PATTERN)]
 """Station ids and sensor names: letters, digits, ``_ . -``; 1 to 64 characters."""
 
+EARLIEST_TS = datetime(1970, 1, 1, tzinfo=UTC)
+"""No reading or query range starts before this. Far older instants are valid RFC 3339
+but leave the calendar in UTC arithmetic (``0001-01-01T00:30:00+01:00`` is year 0 in
+UTC), so the edge refuses them rather than the stream processors failing on them."""
+
+
+def _not_before_floor(ts: datetime) -> datetime:
+    if ts < EARLIEST_TS:
+        raise ValueError(f"must not be before {EARLIEST_TS.isoformat()}")
+    return ts
+
+
+Timestamp = Annotated[AwareDatetime, AfterValidator(_not_before_floor)]
+"""An RFC 3339 instant with an offset, not before :data:`EARLIEST_TS`."""
+
+LATEST_TS = datetime(2200, 1, 1, tzinfo=UTC)
+"""No query range ends after this (readings themselves are at most 5 minutes ahead)."""
+
+
+def _within_range_bounds(ts: datetime) -> datetime:
+    if not EARLIEST_TS <= ts <= LATEST_TS:
+        raise ValueError(f"must be from {EARLIEST_TS.isoformat()} to {LATEST_TS.isoformat()}")
+    return ts
+
+
+RangeTimestamp = Annotated[AwareDatetime, AfterValidator(_within_range_bounds)]
+"""An end of a query range: an instant from :data:`EARLIEST_TS` to :data:`LATEST_TS`."""
+
 
 class Reading(Message):
     """One station's sensor values at one instant; ``None`` means "sensor sent no value"."""
 
-    ts: AwareDatetime
+    ts: Timestamp
     values: dict[Identifier, float | None] = Field(max_length=256)
 
 

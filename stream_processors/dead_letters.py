@@ -84,7 +84,13 @@ def dead_letter_for_message(
     )
 
 
+MAX_PAYLOAD_BYTES = 4 * 1024 * 1024
+"""A dead letter keeps at most this much of the original record (base64 grows it by a
+third), so that it always fits the producer's request limit and the DLQ topic's."""
+
+
 def _text(payload: bytes) -> tuple[str, Literal["utf-8", "base64"]]:
+    payload = payload[:MAX_PAYLOAD_BYTES]
     try:
         return payload.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:

@@ -18,7 +18,7 @@ from uuid import UUID
 
 import orjson
 
-from schemas.readings import IDENTIFIER_PATTERN, StationReadingsAccepted
+from schemas.readings import EARLIEST_TS, IDENTIFIER_PATTERN, StationReadingsAccepted
 
 _IDENTIFIER = re.compile(IDENTIFIER_PATTERN)
 _MAX_SENSORS = 256
@@ -79,8 +79,8 @@ def _fast(value: bytes) -> StoredMessage:
         if len(reading) != 2:
             raise ValueError("reading fields")
         ts = datetime.fromisoformat(reading["ts"])
-        if ts.tzinfo is None:
-            raise ValueError("ts without offset")
+        if ts.tzinfo is None or ts < EARLIEST_TS:
+            raise ValueError("ts")
         values = reading["values"]
         if type(values) is not dict or len(values) > _MAX_SENSORS:
             raise ValueError("values")

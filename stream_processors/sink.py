@@ -10,6 +10,13 @@ The checkpoint order, per batch (quix-streams' order, written down):
 
 A crash between 2 and 3 redelivers the batch, and the write is idempotent,
 so every acknowledged reading ends up in the database exactly once.
+
+Every exception is one of two kinds. *Transient* (``scada.transient``: the
+database or Kafka is away, or a lock race): wait and retry, dead-letter nothing.
+*Everything else*, whatever its type (a value PostgreSQL refuses, an instant
+that overflows, a bug a record trips): the batch is split until the offending
+message is alone, that message goes to the DLQ with the reason, the rest is
+stored and the offsets move on. No record can stop the consumer.
 """
 
 from __future__ import annotations
@@ -23,10 +30,11 @@ from typing import Any, TypeAlias
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
-from aiokafka.errors import CommitFailedError, KafkaError
+from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from aiokafka.structs import ConsumerRecord
 from pydantic import ValidationError
 
+from scada.transient import database_unavailable, kafka_unavailable
 from schemas.topics import TopicSet
 from stream_processors import metrics
 from stream_processors.dead_letters import (
@@ -46,22 +54,6 @@ from stream_processors.writer import (
 log = logging.getLogger(__name__)
 
 Record: TypeAlias = "ConsumerRecord[bytes, bytes]"
-
-# Errors that say "not now, try again", as opposed to "this data is bad": the database
-# is away, or this transaction lost a lock race (rebalances can briefly put one
-# station's rows in two concurrent transactions).
-UNAVAILABLE = (
-    asyncpg.DeadlockDetectedError,
-    asyncpg.SerializationError,
-    OSError,
-    TimeoutError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    asyncpg.CannotConnectNowError,
-    asyncpg.TooManyConnectionsError,
-    asyncpg.AdminShutdownError,
-    asyncpg.CrashShutdownError,
-)
 
 
 @dataclass
@@ -87,7 +79,7 @@ class Prepared:
     generation: int
     groups: list[list[StoredMessage]]
     letters: list[tuple[Any, str, MessageOutcome | None]]
-    staged: list[Staged]
+    staged: list[Staged | None]
 
 
 class Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -133,12 +125,15 @@ class TimescaleSink:
         in_flight: asyncio.Task[None] | None = None
         try:
             while not stop.is_set():
+                # Before fetching: records fetched across a revocation belong to the old
+                # generation, and their commit must be skipped.
+                generation = self.rebalance.generation
                 batch = await self._collect(stop)
                 if batch.records:
-                    prepared = self.prepare(batch)
+                    prepared = self.prepare(batch, generation)
                     if in_flight is not None:
                         await in_flight
-                    in_flight = asyncio.create_task(self.store(prepared))
+                    in_flight = asyncio.create_task(self._store_until_done(prepared))
                 elif in_flight is not None and in_flight.done():
                     await in_flight
                     in_flight = None
@@ -169,11 +164,28 @@ class TimescaleSink:
                 break
         return batch
 
-    async def process(self, batch: Batch) -> None:
-        """Decode, store and commit one batch (what ``run`` does, without the overlap)."""
-        await self.store(self.prepare(batch))
+    async def _store_until_done(self, prepared: Prepared) -> None:
+        """``store``, retried with backoff while anything keeps it from finishing.
 
-    def prepare(self, batch: Batch) -> Prepared:
+        Bad data never gets here (it is dead-lettered inside ``store``); what does is
+        infrastructure (Kafka refusing the dead letters, a commit that cannot reach the
+        coordinator), and waiting is the only right answer: the offsets have moved past
+        this batch, so dropping it would lose it.
+        """
+        delay = 0.1
+        while True:
+            try:
+                await self.store(prepared)
+                return
+            except Exception:
+                if prepared.generation != self.rebalance.generation:
+                    log.warning("batch abandoned after a rebalance; its new owner re-reads it")
+                    return
+                log.exception("storing a batch failed; retrying in %.1f s", delay)
+                await asyncio.sleep(delay)
+                delay = min(self.config.max_backoff_seconds, delay * 2)
+
+    def prepare(self, batch: Batch, generation: int | None = None) -> Prepared:
         """Decode and split by partition into ``write_concurrency`` groups.
 
         A station lives in one partition, so the groups touch disjoint rows and
@@ -187,20 +199,16 @@ class TimescaleSink:
         groups = [g for g in groups if g] or [[]]
         return Prepared(
             batch.records,
-            self.rebalance.generation,
+            self.rebalance.generation if generation is None else generation,
             groups,
             letters,
-            [stage(g) for g in groups],
+            [_stage_or_none(g) for g in groups],
         )
 
     async def store(self, prepared: Prepared) -> None:
         letters = prepared.letters
         if letters:
-            await send_dead_letters(
-                self.producer,
-                self.topics.readings_dlq,
-                [(letter, code) for letter, code, _ in letters],
-            )
+            await self._dead_letter([(letter, code) for letter, code, _ in letters])
         outcomes = [outcome for _, _, outcome in letters if outcome is not None]
         results = await asyncio.gather(
             *(
@@ -224,27 +232,40 @@ class TimescaleSink:
         dead: list[MessageOutcome],
         staged: Staged | None = None,
     ) -> WriteResult:
-        """Write, retrying while the database is away; isolate messages it refuses as data.
+        """Write, retrying while the database is away; isolate messages that fail otherwise.
 
-        A refusal that is about the data (not availability) splits the batch in
-        halves until the offending message is alone; that one is dead-lettered
-        and the rest is stored.
+        Any other failure, of whatever type, splits the batch in halves until the
+        offending message is alone; that one is dead-lettered and the rest is stored.
         """
         try:
             return await retry_while_unavailable(  # type: ignore[no-any-return]
                 lambda: self._write(messages, dead, staged), self.config.max_backoff_seconds
             )
-        except asyncpg.PostgresError as exc:
+        except Exception as exc:
             if len(messages) <= 1:
                 if not messages:
-                    raise
+                    # Only the bookkeeping of dead letters is left, and it failed as data:
+                    # they are on the DLQ; their ingest status stays short of complete.
+                    log.error("could not record %d dead-lettered messages: %r", len(dead), exc)
+                    return WriteResult(0, 0, 0, 0)
                 (message,) = messages
-                letter = dead_letter_for_message(
-                    message, self.topics.readings.name, f"database refused it: {exc}"
+                log.warning(
+                    "dead-lettering ingest %s station %s chunk %d: %r",
+                    message.ingest_id,
+                    message.station_id,
+                    message.chunk,
+                    exc,
                 )
-                await send_dead_letters(
-                    self.producer, self.topics.readings_dlq, [(letter, "database_refused")]
+                code = (
+                    "database_refused" if isinstance(exc, asyncpg.PostgresError) else "unstorable"
                 )
+                reason = (
+                    f"database refused it: {exc}"
+                    if isinstance(exc, asyncpg.PostgresError)
+                    else f"could not be stored: {type(exc).__name__}: {exc}"
+                )
+                letter = dead_letter_for_message(message, self.topics.readings.name, reason)
+                await self._dead_letter([(letter, code)])
                 refused = MessageOutcome(
                     message.ingest_id, message.station_id, message.chunk, 0, len(message.readings)
                 )
@@ -253,6 +274,14 @@ class TimescaleSink:
             first = await self._store(messages[:half], dead)
             second = await self._store(messages[half:], [])
             return first + second
+
+    async def _dead_letter(self, letters: list[tuple[Any, str]]) -> None:
+        """Publish dead letters, waiting out a Kafka that is away (they must not be lost)."""
+        await retry_while_unavailable(
+            lambda: send_dead_letters(self.producer, self.topics.readings_dlq, letters),
+            self.config.max_backoff_seconds,
+            transient=kafka_unavailable,
+        )
 
     async def _write(
         self,
@@ -279,9 +308,15 @@ class TimescaleSink:
         try:
             await self.consumer.commit(offsets)
             metrics.COMMITS.labels(outcome="ok").inc()
-        except CommitFailedError:
+        except (CommitFailedError, IllegalStateError) as exc:
+            # The group moved on (or these partitions are no longer ours): whoever owns
+            # them now re-reads from the last commit; the write was idempotent.
             metrics.COMMITS.labels(outcome="rebalanced").inc()
-            log.warning("offset commit failed after a rebalance; the batch will be re-read")
+            log.warning("offset commit refused (%s); the batch will be re-read", exc)
+        except KafkaError as exc:
+            # The coordinator is away: the next batch's commit carries these offsets too.
+            metrics.COMMITS.labels(outcome="failed").inc()
+            log.warning("offset commit failed (%s); the next commit covers it", exc)
 
     async def _update_lag(self) -> None:
         group = self.config.group_id
@@ -292,7 +327,7 @@ class TimescaleSink:
                 continue
             try:
                 position = await self.consumer.position(tp)
-            except KafkaError:
+            except KafkaError:  # IllegalStateError too: revoked since assignment() was read
                 continue
             lag = max(0, highwater - position)
             labels = (group, tp.topic, str(tp.partition))
@@ -302,16 +337,21 @@ class TimescaleSink:
 
 
 async def retry_while_unavailable(
-    operation: Callable[[], Awaitable[Any]], max_backoff: float
+    operation: Callable[[], Awaitable[Any]],
+    max_backoff: float,
+    *,
+    transient: Callable[[BaseException], bool] = database_unavailable,
 ) -> Any:
-    """Run ``operation`` until it does not fail for unavailability, backing off exponentially."""
+    """Run ``operation`` until it does not fail transiently, backing off exponentially."""
     delay = 0.1
     while True:
         try:
             return await operation()
-        except UNAVAILABLE as exc:
+        except Exception as exc:
+            if not transient(exc):
+                raise
             metrics.DB_RETRIES.inc()
-            log.warning("database unavailable (%s); retrying in %.1f s", exc, delay)
+            log.warning("unavailable (%r); retrying in %.1f s", exc, delay)
             await asyncio.sleep(delay)
             delay = min(max_backoff, delay * 2)
 
@@ -325,11 +365,14 @@ def _decode(
     for record in records:
         try:
             messages.append((record.partition, decode(record.value or b"")))
-        except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
-                for e in exc.errors(include_url=False)[:5]
-            )
+        except Exception as exc:  # whatever a hostile record makes the decoder raise
+            if isinstance(exc, ValidationError):
+                problems = "; ".join(
+                    f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
+                    for e in exc.errors(include_url=False, include_input=False)[:5]
+                )
+            else:
+                problems = f"{type(exc).__name__}: {exc}"
             letter, envelope = dead_letter_for(record, f"invalid message: {problems}")
             outcome = None
             if envelope.ingest_id and envelope.station_id and envelope.chunk is not None:
@@ -338,6 +381,15 @@ def _decode(
                 )
             letters.append((letter, "invalid_message", outcome))
     return messages, letters
+
+
+def _stage_or_none(messages: list[StoredMessage]) -> Staged | None:
+    """``stage``, or ``None`` to have the writer stage (and isolate) a group that fails to."""
+    try:
+        return stage(messages)
+    except Exception as exc:
+        log.warning("staging a group failed (%r); isolating the message", exc)
+        return None
 
 
 def _reading_count_hint(record: Record) -> int:

@@ -22,6 +22,7 @@ import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer
 
+from historical_service import jobs
 from historical_service.janitor import remove_leftovers, sweep
 from historical_service.settings import HistoricalSettings
 from scada.kafka_clients import durable_producer
@@ -404,6 +405,11 @@ async def test_a_job_whose_worker_is_killed_completes_on_another(
             requested_at=datetime.now(UTC),
         )
         await ensure_topics(own.effective_kafka_bootstrap, own.topics.all())
+        pool = await asyncpg.create_pool(database_url, min_size=1, max_size=1)
+        try:  # the job's row first, as the API writes it: the worker runs only recorded jobs
+            await jobs.insert_job(pool, command)
+        finally:
+            await pool.close()
         producer = durable_producer(own.effective_kafka_bootstrap, client_id="test")
         await producer.start()
         try:

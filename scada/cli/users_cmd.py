@@ -19,7 +19,9 @@ def create(
     name: Annotated[str, typer.Argument(help="A unique user name.")],
     org: Annotated[str, typer.Option(help="The user's organisation.")],
     stations: Annotated[str, typer.Option(help="Comma-separated station ids, or '*'.")],
-    max_range_days: Annotated[int, typer.Option(min=1, help="Longest range per job.")] = 400,
+    max_range_days: Annotated[
+        int, typer.Option(min=1, max=36_600, help="Longest range per job.")
+    ] = 400,
 ) -> None:
     """Create a user; their bearer token is the last line printed (it is not stored)."""
     listed = [s.strip() for s in stations.split(",") if s.strip()]
