@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ingest_gateway import metrics, routes
 from ingest_gateway.errors import GatewayError
-from ingest_gateway.idempotency import IdempotencyKeys
+from ingest_gateway.local_store import LocalStore
 from ingest_gateway.publisher import ReadingsPublisher
 from ingest_gateway.rate_limit import ReadingsRateLimiter
 from ingest_gateway.settings import GatewaySettings
@@ -42,9 +42,17 @@ def create_app(settings: GatewaySettings) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         topics = settings.topics
         await prepare_platform(settings)
-        pool = await asyncpg.create_pool(settings.effective_database_url, min_size=2, max_size=10)
+        # min_size=0: a pool that lost its connections in an outage reconnects on demand.
+        pool = await asyncpg.create_pool(settings.effective_database_url, min_size=0, max_size=10)
         producer = durable_producer(settings.effective_kafka_bootstrap, client_id="ingest-gateway")
+        store = LocalStore(settings.effective_state_dir / "gateway.sqlite3")
+        tokens = TokenStore(
+            pool,
+            refresh_seconds=settings.token_refresh_seconds,
+            max_stations_per_org=settings.max_stations_per_org,
+        )
         try:
+            await tokens.refresh()  # the one time the gateway needs the database: at start
             await producer.start()
             limits = Limits(
                 max_body_bytes=settings.max_body_bytes,
@@ -54,8 +62,8 @@ def create_app(settings: GatewaySettings) -> Starlette:
             app.state.gateway = GatewayState(
                 pool=pool,
                 topics=topics,
-                tokens=TokenStore(pool, ttl=settings.token_cache_seconds),
-                keys=IdempotencyKeys(pool),
+                tokens=tokens,
+                store=store,
                 limiter=ReadingsRateLimiter(
                     settings.rate_limit_readings_per_second,
                     burst=max(settings.rate_limit_readings_per_second, limits.max_readings),
@@ -69,15 +77,21 @@ def create_app(settings: GatewaySettings) -> Starlette:
                 ),
                 limits=limits,
             )
-            purger = asyncio.create_task(_purge_idempotency_keys(app.state.gateway.keys))
+            background = [
+                asyncio.create_task(_purge_expired(store)),
+                asyncio.create_task(tokens.keep_fresh()),
+            ]
             try:
                 yield
             finally:
-                purger.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await purger
+                for task in background:
+                    task.cancel()
+                for task in background:
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
         finally:
             await producer.stop()
+            store.close()
             await pool.close()
 
     return Starlette(
@@ -95,15 +109,15 @@ def create_app(settings: GatewaySettings) -> Starlette:
     )
 
 
-async def _purge_idempotency_keys(keys: IdempotencyKeys, every: float = 600.0) -> None:
-    """Delete idempotency keys older than their 24-hour window, every ten minutes."""
+async def _purge_expired(store: LocalStore, every: float = 600.0) -> None:
+    """Forget idempotency keys and accepted ingests past their 24 hours, every ten minutes."""
     while True:
         try:
-            purged = await keys.purge_expired()
+            purged = store.purge_expired()
             if purged:
-                log.info("purged %d expired idempotency keys", purged)
-        except (OSError, asyncpg.PostgresError) as exc:
-            log.warning("could not purge idempotency keys: %s", exc)
+                log.info("purged %d expired idempotency keys and accepted ingests", purged)
+        except Exception as exc:
+            log.warning("could not purge the local store: %r", exc)
         await asyncio.sleep(every)
 
 

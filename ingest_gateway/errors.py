@@ -8,7 +8,9 @@
     ├── Forbidden             403    the token may not write one of the stations
     ├── IdempotencyConflict   409    the same key with another body, or still in flight
     ├── RateLimited           429    over the token's rate; ``retry_after`` seconds
-    └── KafkaUnavailable      503    Kafka did not acknowledge in time; ``retry_after`` seconds
+    ├── KafkaUnavailable      503    Kafka did not acknowledge in time; ``retry_after`` seconds
+    └── StorageUnavailable    503    only for what needs the database (a token new since the
+                                     last refresh, a new station, an ingest's status)
 
 The mapping to HTTP responses lives in one place, ``app.py``.
 """
@@ -74,6 +76,16 @@ class RateLimited(GatewayError):
 class KafkaUnavailable(GatewayError):
     http_status = 503
     code = "kafka_unavailable"
+    retriable = True
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class StorageUnavailable(GatewayError):
+    http_status = 503
+    code = "database_unavailable"
     retriable = True
 
     def __init__(self, message: str, *, retry_after: float) -> None:

@@ -2,39 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 import asyncpg
 
-
-async def record_accepted(
-    pool: asyncpg.Pool,
-    *,
-    ingest_id: UUID,
-    org_id: str,
-    token_id: UUID,
-    reading_count: int,
-    message_count: int,
-    accepted_at: datetime,
-    response_time_ms: float,
-) -> None:
-    await pool.execute(
-        "INSERT INTO ingest.ingests (ingest_id, org_id, token_id, reading_count, message_count, "
-        "accepted_at, response_time_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        ingest_id,
-        org_id,
-        token_id,
-        reading_count,
-        message_count,
-        accepted_at,
-        response_time_ms,
-    )
+from ingest_gateway.local_store import AcceptedIngest
 
 
-async def ingest_status(pool: asyncpg.Pool, ingest_id: UUID, org_id: str) -> dict[str, Any] | None:
-    """The status of one of ``org_id``'s ingests, or ``None`` if it has no such ingest."""
+async def ingest_status(
+    pool: asyncpg.Pool, ingest_id: UUID, org_id: str, *, timeout: float | None = None
+) -> dict[str, Any] | None:
+    """The status of one of ``org_id``'s ingests, or ``None`` if none is recorded (yet).
+
+    The stream processors write the ingest's row with its first stored message.
+    """
     row = await pool.fetchrow(
         """
         SELECT i.ingest_id, i.reading_count, i.message_count, i.accepted_at, i.response_time_ms,
@@ -49,6 +31,7 @@ async def ingest_status(pool: asyncpg.Pool, ingest_id: UUID, org_id: str) -> dic
         """,
         ingest_id,
         org_id,
+        timeout=timeout,
     )
     if row is None:
         return None
@@ -70,4 +53,22 @@ async def ingest_status(pool: asyncpg.Pool, ingest_id: UUID, org_id: str) -> dic
         "seconds_to_complete": (
             (completed_at - row["accepted_at"]).total_seconds() if completed_at else None
         ),
+    }
+
+
+def accepted_status(ingest: AcceptedIngest, *, storage_available: bool) -> dict[str, Any]:
+    """The status of an ingest this gateway accepted and of which nothing is recorded as stored.
+
+    ``persisted_count`` is ``None`` when the database could not be asked.
+    """
+    return {
+        "ingest_id": str(ingest.ingest_id),
+        "state": "accepted",
+        "reading_count": ingest.reading_count,
+        "persisted_count": 0 if storage_available else None,
+        "dead_lettered_count": 0 if storage_available else None,
+        "accepted_at": ingest.accepted_at.isoformat(),
+        "completed_at": None,
+        "response_time_ms": ingest.response_time_ms,
+        "seconds_to_complete": None,
     }

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -48,7 +47,13 @@ class ReadingsPublisher:
         self._max_message_bytes = max_message_bytes
 
     async def publish(
-        self, *, ingest_id: UUID, org_id: str, readings: list[ReadingIn], accepted_at: datetime
+        self,
+        *,
+        ingest_id: UUID,
+        org_id: str,
+        token_id: UUID,
+        readings: list[ReadingIn],
+        accepted_at: datetime,
     ) -> int:
         """Publish and wait until Kafka acknowledged every message (acks=all); return the count.
 
@@ -67,6 +72,7 @@ class ReadingsPublisher:
                     accepted_at,
                     self._chunk_size,
                     self._max_message_bytes,
+                    token_id=token_id,
                 ):
                     future = await self._producer.send(
                         self._topic.name, value, key=station_id.encode()
@@ -92,11 +98,15 @@ def encode_messages(
     accepted_at: datetime,
     chunk_size: int,
     max_bytes: int = 1024 * 1024,
-) -> Iterator[tuple[str, int, bytes]]:
+    *,
+    token_id: UUID | None = None,
+) -> list[tuple[str, int, bytes]]:
     """``(station_id, chunk, value)`` per message: readings grouped by station, order kept.
 
     A message has at most ``chunk_size`` readings, and is halved until it has at most
-    ``max_bytes`` bytes (or a single reading).
+    ``max_bytes`` bytes (or a single reading). With ``token_id``, every message also
+    carries the ingest's receipt: the token and the ingest's reading and message counts
+    (spliced in after encoding, since the count of messages is known only then).
 
     Encoded with orjson straight from the validated readings; the bytes are a
     ``StationReadingsAccepted`` (a test decodes them with the topic's model).
@@ -112,6 +122,7 @@ def encode_messages(
         "org_id": org_id,
         "accepted_at": accepted_at,
     }
+    out: list[tuple[str, int, bytes]] = []
     for station_id, station_readings in by_station.items():
         chunk = 0
         pending = [
@@ -128,8 +139,17 @@ def encode_messages(
                 half = len(part) // 2
                 pending += [part[half:], part[:half]]  # the first half next: order kept
                 continue
-            yield station_id, chunk, value
+            out.append((station_id, chunk, value))
             chunk += 1
+    if token_id is None:
+        return out
+    receipt = b',"token_id":"%s","ingest_readings":%d,"ingest_messages":%d}' % (
+        str(token_id).encode(),
+        len(readings),
+        len(out),
+    )
+    # orjson writes an object as ``{...}``: the receipt goes before its closing brace.
+    return [(station, chunk, value[:-1] + receipt) for station, chunk, value in out]
 
 
 def _observe(future: asyncio.Future[Any]) -> None:

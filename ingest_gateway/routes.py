@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -13,10 +14,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from ingest_gateway import metrics
-from ingest_gateway.errors import GatewayError, PayloadTooLarge
-from ingest_gateway.ingests import ingest_status, record_accepted
+from ingest_gateway.errors import PayloadTooLarge, StorageUnavailable
+from ingest_gateway.ingests import accepted_status, ingest_status
+from ingest_gateway.local_store import AcceptedIngest
 from ingest_gateway.state import GatewayState
 from ingest_gateway.validation import decode_body, parse_readings
+from scada.transient import database_unavailable
+
+log = logging.getLogger(__name__)
 
 
 class ORJSONResponse(JSONResponse):
@@ -34,13 +39,14 @@ async def post_legacy_receiver(request: Request) -> Response:
 
 
 async def _ingest(request: Request, *, legacy: bool) -> Response:
+    """Validate, authorise, publish, answer: memory, the local store and Kafka, no database."""
     started = time.perf_counter()
     state: GatewayState = request.app.state.gateway
     token = await state.tokens.authenticate(request.headers.get("authorization"))
     raw = await _read_body(request, state.limits.max_body_bytes)
     key = request.headers.get("idempotency-key")
     if key is not None:
-        stored = await state.keys.claim(token.token_id, key, raw)
+        stored = state.store.claim(token.token_id, key, raw)
         if stored is not None:
             return ORJSONResponse(
                 stored.body, stored.status_code, headers={"Idempotent-Replayed": "true"}
@@ -58,31 +64,42 @@ async def _ingest(request: Request, *, legacy: bool) -> Response:
         state.limiter.take(token.token_id, len(readings))
         ingest_id = uuid4()
         messages = await state.publisher.publish(
-            ingest_id=ingest_id, org_id=token.org_id, readings=readings, accepted_at=now
+            ingest_id=ingest_id,
+            org_id=token.org_id,
+            token_id=token.token_id,
+            readings=readings,
+            accepted_at=now,
         )
-    except GatewayError:
+    except BaseException:
+        # Whatever went wrong (a refusal, a bug, a client that went away), nothing was
+        # acknowledged: the key is free for the client's retry.
         if key is not None:
-            await state.keys.release(token.token_id, key)
+            _release(state, token.token_id, key)
         raise
     elapsed_ms = round((time.perf_counter() - started) * 1000, 2)
-    await record_accepted(
-        state.pool,
-        ingest_id=ingest_id,
-        org_id=token.org_id,
-        token_id=token.token_id,
-        reading_count=len(readings),
-        message_count=messages,
-        accepted_at=now,
-        response_time_ms=elapsed_ms,
-    )
     content = _accepted_body(
         request, ingest_id, len(readings), messages, elapsed_ms, state, legacy=legacy
     )
-    if key is not None:
-        await state.keys.complete(token.token_id, key, 202, content)
+    accepted = AcceptedIngest(ingest_id, token.org_id, len(readings), messages, now, elapsed_ms)
+    try:
+        state.store.complete(token.token_id, key, 202, content, accepted)
+    except Exception:
+        # The readings are durably in Kafka: the answer is a 202 whatever happens here.
+        # Without the key's response a retry publishes again, and the database stores
+        # each reading once; the stream processors record the ingest's status.
+        log.exception("could not record ingest %s in the local store", ingest_id)
+        if key is not None:
+            _release(state, token.token_id, key)
     metrics.READINGS_ACCEPTED.inc(len(readings))
     metrics.REQUEST_READINGS.observe(len(readings))
     return ORJSONResponse(content, 202)
+
+
+def _release(state: GatewayState, token_id: UUID, key: str) -> None:
+    try:
+        state.store.release(token_id, key)
+    except Exception:  # the original failure is what the client must hear about
+        log.exception("could not release Idempotency-Key")
 
 
 def _accepted_body(
@@ -120,7 +137,22 @@ async def get_ingest(request: Request) -> Response:
         ingest_id = UUID(request.path_params["ingest_id"])
     except ValueError:
         return ORJSONResponse({"error": "not_found", "message": "no such ingest"}, 404)
-    status = await ingest_status(state.pool, ingest_id, token.org_id)
+    local = state.store.accepted(ingest_id, token.org_id)
+    try:
+        status = await ingest_status(state.pool, ingest_id, token.org_id, timeout=2.0)
+    except Exception as exc:
+        if not database_unavailable(exc):
+            raise
+        if local is None:
+            raise StorageUnavailable(
+                "the ingest's status is kept in the database, which is unavailable; retry",
+                retry_after=5.0,
+            ) from exc
+        status = accepted_status(local, storage_available=False)
+    if status is None and local is not None:  # accepted here, nothing stored of it yet
+        status = accepted_status(local, storage_available=True)
+    elif status is not None and local is not None and status["response_time_ms"] is None:
+        status["response_time_ms"] = local.response_time_ms
     if status is None:
         return ORJSONResponse({"error": "not_found", "message": "no such ingest"}, 404)
     return ORJSONResponse(status)

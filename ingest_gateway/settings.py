@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field, model_validator
 
 from scada.kafka_clients import MAX_REQUEST_SIZE
@@ -23,7 +25,18 @@ class GatewaySettings(PlatformSettings):
     rate_limit_readings_per_second: float = Field(
         default=200_000, gt=0, description="Per token; bursts up to one maximal request."
     )
-    token_cache_seconds: float = Field(default=30.0, ge=0)
+    token_refresh_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="Tokens are reloaded this often: a revoked token stops working within it.",
+    )
+    max_stations_per_org: int = Field(
+        default=10_000, ge=1, description="Stations one organisation's '*' tokens may register."
+    )
+    state_dir: Path | None = Field(
+        default=None,
+        description="The gateway's local store (idempotency keys). Default: $SCADA_HOME/gateway.",
+    )
     message_chunk_readings: int = Field(
         default=2000, ge=1, description="Readings of one station per Kafka message, at most."
     )
@@ -32,6 +45,10 @@ class GatewaySettings(PlatformSettings):
         ge=64 * 1024,
         description="Bytes of one Kafka message, at most (a larger chunk is halved).",
     )
+
+    @property
+    def effective_state_dir(self) -> Path:
+        return self.state_dir or self.home / "gateway"
 
     @model_validator(mode="after")
     def _messages_fit_kafka(self) -> GatewaySettings:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from ingest_gateway.idempotency import IdempotencyKeys
+from ingest_gateway.local_store import LocalStore
 from ingest_gateway.publisher import ReadingsPublisher
 from ingest_gateway.rate_limit import ReadingsRateLimiter
 from ingest_gateway.tokens import TokenStore
@@ -19,7 +19,7 @@ class GatewayState:
     pool: asyncpg.Pool
     topics: TopicSet
     tokens: TokenStore
-    keys: IdempotencyKeys
+    store: LocalStore
     limiter: ReadingsRateLimiter
     publisher: ReadingsPublisher
     limits: Limits

@@ -65,6 +65,13 @@ class StationReadingsAccepted(Message):
     chunk: int = Field(ge=0)
     accepted_at: datetime
     readings: list[Reading] = Field(min_length=1)
+    # The ingest's receipt, carried by each of its messages so that the stream processors
+    # record it with the readings: the gateway's request path never waits on the database.
+    token_id: UUID | None = Field(default=None, description="The token that wrote the ingest.")
+    ingest_readings: int | None = Field(default=None, ge=1, description="Readings in the ingest.")
+    ingest_messages: int | None = Field(
+        default=None, ge=1, description="Messages the ingest was published as."
+    )
 
 
 class ReadingDeadLettered(Message):

@@ -28,6 +28,18 @@ Values = dict[str, float | None]
 
 
 @dataclass(frozen=True, slots=True)
+class Receipt:
+    """What ``ingest.ingests`` records of the ingest a message belongs to."""
+
+    ingest_id: UUID
+    org_id: str
+    token_id: UUID
+    reading_count: int
+    message_count: int
+    accepted_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class StoredMessage:
     """What the writer needs of a readings message."""
 
@@ -37,17 +49,29 @@ class StoredMessage:
     readings: list[tuple[datetime, Values]]
     # The message as it came off the topic (dead letters carry it); not part of its value.
     raw: bytes | None = field(default=None, compare=False, repr=False)
+    receipt: Receipt | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def from_model(
         cls, message: StationReadingsAccepted, raw: bytes | None = None
     ) -> StoredMessage:
+        receipt = None
+        if message.token_id and message.ingest_readings and message.ingest_messages:
+            receipt = Receipt(
+                message.ingest_id,
+                message.org_id,
+                message.token_id,
+                message.ingest_readings,
+                message.ingest_messages,
+                message.accepted_at,
+            )
         return cls(
             message.ingest_id,
             message.station_id,
             message.chunk,
             [(r.ts, dict(r.values)) for r in message.readings],
             raw,
+            receipt,
         )
 
 
@@ -70,7 +94,7 @@ def _fast(value: bytes) -> StoredMessage:
     chunk = data["chunk"]
     if type(chunk) is not int or chunk < 0:
         raise ValueError("chunk")
-    datetime.fromisoformat(data["accepted_at"])
+    accepted_at = datetime.fromisoformat(data["accepted_at"])
     readings = data["readings"]
     if type(readings) is not list or not readings:
         raise ValueError("readings")
@@ -92,7 +116,14 @@ def _fast(value: bytes) -> StoredMessage:
             ):
                 raise ValueError("value")
         out.append((ts, values))
-    return StoredMessage(UUID(data["ingest_id"]), station, chunk, out, value)
+    ingest_id = UUID(data["ingest_id"])
+    receipt = None
+    if (token := data.get("token_id")) is not None:
+        counts = data["ingest_readings"], data["ingest_messages"]
+        if any(type(n) is not int or n < 1 for n in counts):
+            raise ValueError("receipt counts")
+        receipt = Receipt(ingest_id, data["org_id"], UUID(token), *counts, accepted_at)
+    return StoredMessage(ingest_id, station, chunk, out, value, receipt)
 
 
 def _name(name: object) -> None:

@@ -267,7 +267,12 @@ class TimescaleSink:
                 letter = dead_letter_for_message(message, self.topics.readings.name, reason)
                 await self._dead_letter([(letter, code)])
                 refused = MessageOutcome(
-                    message.ingest_id, message.station_id, message.chunk, 0, len(message.readings)
+                    message.ingest_id,
+                    message.station_id,
+                    message.chunk,
+                    0,
+                    len(message.readings),
+                    message.receipt,
                 )
                 return await self._store([], [*dead, refused])
             half = len(messages) // 2

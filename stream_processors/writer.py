@@ -12,7 +12,8 @@ Per batch, on one connection:
    from it in Python beforehand; otherwise the statement computes it from the rows
    it actually inserted or merged (decisions/0007);
 3. one row per message in ``ingest.persisted_messages`` (its primary key makes
-   a redelivered message count once).
+   a redelivered message count once), and the ingest's receipt in ``ingest.ingests``
+   from the messages themselves (first one wins): the gateway never writes it.
 
 Everything is idempotent: a batch written twice (a crash after the database
 commit, before the Kafka commit) changes nothing the second time.
@@ -29,7 +30,7 @@ import asyncpg
 import orjson
 from asyncpg.pool import PoolConnectionProxy
 
-from stream_processors.decoding import StoredMessage, Values
+from stream_processors.decoding import Receipt, StoredMessage, Values
 
 Connection = asyncpg.Connection | PoolConnectionProxy
 
@@ -149,6 +150,12 @@ SELECT (SELECT count(*) FROM ins) AS inserted,
            AS rollup_rows
 """
 
+_RECORD_RECEIPTS = """
+INSERT INTO ingest.ingests (ingest_id, org_id, token_id, reading_count, message_count, accepted_at)
+SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::int[], $5::int[], $6::timestamptz[])
+ON CONFLICT (ingest_id) DO NOTHING
+"""
+
 _RECORD_MESSAGES = """
 INSERT INTO ingest.persisted_messages (ingest_id, station_id, chunk, persisted, dead_lettered)
 SELECT * FROM unnest($1::uuid[], $2::text[], $3::int[], $4::int[], $5::int[])
@@ -165,6 +172,7 @@ class MessageOutcome:
     chunk: int
     persisted: int
     dead_lettered: int
+    receipt: Receipt | None = None
 
 
 @dataclass(frozen=True)
@@ -344,9 +352,11 @@ async def write_batch(
     staged = stage(messages) if staged is None else staged
     rows = staged.rows
     outcomes = [
-        MessageOutcome(m.ingest_id, m.station_id, m.chunk, len(m.readings), 0) for m in messages
+        MessageOutcome(m.ingest_id, m.station_id, m.chunk, len(m.readings), 0, m.receipt)
+        for m in messages
     ]
     outcomes += dead_lettered or []
+    receipts = list({o.receipt.ingest_id: o.receipt for o in outcomes if o.receipt}.values())
     result = WriteResult(0, 0, 0, 0)
     async with conn.transaction():
         if rows:
@@ -368,6 +378,16 @@ async def write_batch(
                 rows_merged=counts["merged"],
                 values_added=counts["values_added"],
                 readings_in_batch=sum(len(m.readings) for m in messages),
+            )
+        if receipts:
+            await conn.execute(
+                _RECORD_RECEIPTS,
+                [r.ingest_id for r in receipts],
+                [r.org_id for r in receipts],
+                [r.token_id for r in receipts],
+                [r.reading_count for r in receipts],
+                [r.message_count for r in receipts],
+                [r.accepted_at for r in receipts],
             )
         await conn.execute(
             _RECORD_MESSAGES,
