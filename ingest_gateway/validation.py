@@ -20,7 +20,7 @@ from pydantic import (
 from typing_extensions import TypedDict
 
 from ingest_gateway.errors import InvalidReadings, PayloadTooLarge, UnsupportedMediaType
-from schemas.readings import EARLIEST_TS, Identifier
+from schemas.readings import EARLIEST_TS, MAX_ABS_VALUE, Identifier
 
 MAX_FUTURE = timedelta(minutes=5)
 MAX_LISTED_ERRORS = 1000
@@ -34,7 +34,10 @@ class ReadingIn(TypedDict):
 
     station_id: Identifier
     ts: AwareDatetime
-    values: dict[Identifier, Annotated[float, Strict()] | None]
+    values: dict[
+        Identifier,
+        Annotated[float, Strict(), Field(ge=-MAX_ABS_VALUE, le=MAX_ABS_VALUE)] | None,
+    ]
 
 
 @with_config(ConfigDict(extra="forbid", allow_inf_nan=False, title="ReadingsRequest"))
@@ -156,6 +159,8 @@ def _reason(error: dict[str, Any]) -> str:
         return "must be an RFC 3339 timestamp with an offset (e.g. 2026-11-23T08:00:00+07:00)"
     if kind == "string_pattern_mismatch":
         return "must be 1 to 64 characters of letters, digits, '_', '.' or '-'"
+    if kind in ("less_than_equal", "greater_than_equal"):  # the one bounded number: a value
+        return f"must be from {-MAX_ABS_VALUE:g} to {MAX_ABS_VALUE:g}"
     if kind == "json_invalid":
         return f"is not valid JSON: {error.get('ctx', {}).get('error', '')}".rstrip(": ")
     return str(error["msg"]).replace("Input should be", "must be").replace("Input", "value")

@@ -29,6 +29,13 @@ def _not_before_floor(ts: datetime) -> datetime:
 Timestamp = Annotated[AwareDatetime, AfterValidator(_not_before_floor)]
 """An RFC 3339 instant with an offset, not before :data:`EARLIEST_TS`."""
 
+MAX_ABS_VALUE = 1e300
+"""No sensor value is larger in magnitude. Rollups add values up (a 1-minute bucket's
+sum, then coarser ones); past ~1.8e308 a double overflows and PostgreSQL refuses the
+row, so the edge refuses values that could get there rather than dead-lettering them."""
+
+SensorValue = Annotated[float, Field(ge=-MAX_ABS_VALUE, le=MAX_ABS_VALUE)]
+
 LATEST_TS = datetime(2200, 1, 1, tzinfo=UTC)
 """No query range ends after this (readings themselves are at most 5 minutes ahead)."""
 
@@ -47,7 +54,7 @@ class Reading(Message):
     """One station's sensor values at one instant; ``None`` means "sensor sent no value"."""
 
     ts: Timestamp
-    values: dict[Identifier, float | None] = Field(max_length=256)
+    values: dict[Identifier, SensorValue | None] = Field(max_length=256)
 
 
 class StationReadingsAccepted(Message):

@@ -18,7 +18,12 @@ from uuid import UUID
 
 import orjson
 
-from schemas.readings import EARLIEST_TS, IDENTIFIER_PATTERN, StationReadingsAccepted
+from schemas.readings import (
+    EARLIEST_TS,
+    IDENTIFIER_PATTERN,
+    MAX_ABS_VALUE,
+    StationReadingsAccepted,
+)
 
 _IDENTIFIER = re.compile(IDENTIFIER_PATTERN)
 _MAX_SENSORS = 256
@@ -112,7 +117,9 @@ def _fast(value: bytes) -> StoredMessage:
             if name not in _known_names:
                 _name(name)
             if number is not None and (
-                type(number) not in (float, int) or not math.isfinite(number)
+                type(number) not in (float, int)
+                or not math.isfinite(number)
+                or abs(number) > MAX_ABS_VALUE
             ):
                 raise ValueError("value")
         out.append((ts, values))

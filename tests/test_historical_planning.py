@@ -46,3 +46,17 @@ def test_windows_cover_the_range_once_and_never_split_a_bucket(resolution: str, 
         assert len(windows) <= 5
     else:
         assert all(b - a <= timedelta(days=1) for a, b in windows)
+
+
+@pytest.mark.parametrize("huge", ["3000000d", "1000000w", "99999999999d", "3661d", "1" * 40 + "d"])
+def test_intervals_are_bounded_before_any_arithmetic(huge: str) -> None:
+    # Each of these once raised OverflowError in a worker (or a 500 in the API).
+    with pytest.raises(ValueError, match=r"3660 days|not a duration"):
+        plan(huge, START, START + timedelta(days=1))
+
+
+def test_the_longest_interval_still_plans_and_windows() -> None:
+    query_plan = plan("3660d", START, START + timedelta(days=400))
+    windows = chunks(START, START + timedelta(days=400), query_plan)
+    assert windows[0][0] == START
+    assert windows[-1][1] == START + timedelta(days=400)

@@ -134,3 +134,48 @@ def test_rate_limiter_refills_and_says_when_to_retry() -> None:
         limiter.take(token, 50, now=0.1)
     assert caught.value.retry_after == pytest.approx(0.4)
     limiter.take(token, 50, now=0.5)
+
+
+@pytest.mark.parametrize("ts", ["0001-01-01T00:30:00+01:00", "1969-12-31T23:59:59Z"])
+def test_instants_before_the_floor_are_refused_naming_ts(ts: str) -> None:
+    # The first is valid RFC 3339 and year 0 in UTC: it once stopped every stream processor.
+    items = readings(["A"], 3, start=NOW - timedelta(hours=1))
+    items[1]["ts"] = ts
+    with pytest.raises(InvalidReadings) as caught:
+        parse_readings(body(items), LIMITS, NOW)
+    assert caught.value.errors == [
+        {"index": 1, "field": "ts", "reason": "is before 1970-01-01T00:00:00+00:00"}
+    ]
+
+
+def test_deep_nesting_is_a_422_from_the_one_parse() -> None:
+    for nested in (b"[" * 100_000, b'{"readings": ' + b"[" * 100_000):
+        with pytest.raises(InvalidReadings) as caught:
+            parse_readings(nested, LIMITS, NOW)
+        assert "not valid JSON" in caught.value.errors[0]["reason"]
+
+
+def test_messages_are_split_by_bytes_and_each_fits() -> None:
+    # 256 sensors with 64-character names: 2,000 readings of one station would be ~45 MB.
+    names = [f"{n:03d}".ljust(64, "x") for n in range(256)]
+    items = [
+        {"station_id": "A", "ts": NOW - timedelta(seconds=i), "values": dict.fromkeys(names, 1.5)}
+        for i in range(2000)
+    ]
+    messages = encode_messages(uuid4(), "org", items, NOW, 2000, 1024 * 1024, token_id=uuid4())  # type: ignore[arg-type]
+    assert len(messages) > 32
+    assert all(len(value) <= 1024 * 1024 for _, _, value in messages)
+    assert [chunk for _, chunk, _ in messages] == list(range(len(messages)))
+    decoded = [READINGS.deserialize(value) for _, _, value in messages]
+    assert [r.ts for m in decoded for r in m.readings] == [i["ts"] for i in items]
+    assert {(m.ingest_readings, m.ingest_messages) for m in decoded} == {(2000, len(messages))}
+
+
+def test_values_whose_rollup_sums_could_overflow_are_refused() -> None:
+    items = readings(["A"], 2, start=NOW - timedelta(hours=1))
+    items[1]["values"]["temperature"] = 1e308
+    with pytest.raises(InvalidReadings) as caught:
+        parse_readings(body(items), LIMITS, NOW)
+    assert caught.value.errors == [
+        {"index": 1, "field": "values.temperature", "reason": "must be from -1e+300 to 1e+300"}
+    ]

@@ -40,6 +40,20 @@ class ManagedProcess:
             return None
         return pid
 
+    def has_exited(self) -> bool:
+        """True once the process in the pid file is gone (or a zombie), for one just started.
+
+        Not :meth:`pid`: while a process runs ``exec`` (``unshare`` → ``sh`` → ``chroot`` →
+        ``postgres``) its command line is briefly another one's, or empty, and a check
+        of the marker then reported a starting server as dead (one CI run in two).
+        """
+        try:
+            pid = int(self.pidfile.read_text().strip())
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (FileNotFoundError, ProcessLookupError, ValueError):
+            return True
+        return state == "Z"
+
     def start(self, argv: list[str], *, env: dict[str, str] | None = None) -> int:
         """Start ``argv`` detached (own session, reparented to init); return its pid."""
         self.pidfile.parent.mkdir(parents=True, exist_ok=True)

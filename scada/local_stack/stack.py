@@ -305,7 +305,7 @@ class LocalStack:
         announced = started
         while not await ready():
             for process in processes:
-                if process.pid() is None:
+                if process.has_exited():
                     raise StackError(
                         f"{process.name} exited while starting; last lines of {process.logfile}:\n"
                         f"{process.log_tail()}"
