@@ -96,3 +96,20 @@ async def wait_for(predicate: Any, *, timeout: float = 30.0, interval: float = 0
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"condition not met within {timeout} s (last: {value!r})")
         await asyncio.sleep(interval)
+
+
+async def assert_stored_exactly_once(
+    db: asyncpg.Connection, stations: list[str], expected_rows: int
+) -> None:
+    """``expected_rows`` distinct readings of ``stations`` stored, each once, rollups too."""
+    counts = await db.fetchrow(
+        "SELECT count(*) AS rows, count(DISTINCT (station_id, ts)) AS distinct_rows "
+        "FROM telemetry.station_readings WHERE station_id = ANY($1::text[])",
+        stations,
+    )
+    assert counts is not None
+    assert (counts["rows"], counts["distinct_rows"]) == (expected_rows, expected_rows)
+    rollup = await db.fetchval(
+        "SELECT sum(count) FROM telemetry.readings_1h WHERE station_id = ANY($1::text[])", stations
+    )
+    assert rollup == expected_rows * 8  # rollups counted every value once, too

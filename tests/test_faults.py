@@ -21,24 +21,17 @@ from scada.local_stack.kafka import KafkaNode
 from scada.settings import PlatformSettings
 from stream_processors.settings import ProcessorSettings
 from tests.backends import Backends
-from tests.pipeline import make_token, readings, running_gateway, running_sink, wait_for
+from tests.pipeline import (
+    assert_stored_exactly_once,
+    make_token,
+    readings,
+    running_gateway,
+    running_sink,
+    wait_for,
+)
 from tests.tcp_proxy import TcpProxy
 
 JAN_1 = datetime(2026, 1, 1, tzinfo=UTC)
-
-
-async def _exactly_once(db: asyncpg.Connection, stations: list[str], expected_rows: int) -> None:
-    counts = await db.fetchrow(
-        "SELECT count(*) AS rows, count(DISTINCT (station_id, ts)) AS distinct_rows "
-        "FROM telemetry.station_readings WHERE station_id = ANY($1::text[])",
-        stations,
-    )
-    assert counts is not None
-    assert (counts["rows"], counts["distinct_rows"]) == (expected_rows, expected_rows)
-    rollup = await db.fetchval(
-        "SELECT sum(count) FROM telemetry.readings_1h WHERE station_id = ANY($1::text[])", stations
-    )
-    assert rollup == expected_rows * 8  # rollups counted every value once, too
 
 
 async def test_sigkill_of_a_processor_mid_ingest_loses_and_duplicates_nothing(
@@ -113,7 +106,7 @@ async def test_sigkill_of_a_processor_mid_ingest_loses_and_duplicates_nothing(
             second.terminate()
             second.wait(timeout=30)
 
-    await _exactly_once(db, stations, requests * per_request)
+    await assert_stored_exactly_once(db, stations, requests * per_request)
     persisted = await db.fetchval(
         "SELECT sum(persisted) FROM ingest.persisted_messages WHERE ingest_id = ANY($1::uuid[])",
         accepted,
@@ -207,7 +200,7 @@ async def test_sink_waits_out_a_database_outage_and_dead_letters_nothing(
             await wait_for(lambda: stored(300), timeout=60)
     finally:
         await proxy.close()
-    await _exactly_once(db, stations, 300)
+    await assert_stored_exactly_once(db, stations, 300)
     assert (
         await db.fetchval(
             "SELECT coalesce(sum(dead_lettered), 0) FROM ingest.persisted_messages p "

@@ -48,10 +48,11 @@ SERVER_SETTINGS = {
 class TimescaleServer:
     home: Path
     rootfs: Path
+    port: int = PORT
 
     @property
     def address(self) -> str:
-        return f"127.0.0.1:{PORT}"
+        return f"127.0.0.1:{self.port}"
 
     @property
     def data_dir(self) -> Path:
@@ -64,7 +65,7 @@ class TimescaleServer:
             pidfile=self.home / "run" / "timescaledb.pid",
             logfile=self.home / "logs" / "timescaledb.log",
             # The postmaster's own command line, after chroot: unique to the port.
-            marker=f"{BIN}/postgres -D {DATA_MOUNT} -p {PORT}",
+            marker=f"{BIN}/postgres -D {DATA_MOUNT} -p {self.port}",
         )
 
     def prepare(self) -> None:
@@ -96,9 +97,10 @@ class TimescaleServer:
             raise StackError(f"initdb failed:\n{result.stdout}{result.stderr}")
 
     def start(self) -> int:
-        settings = [arg for k, v in SERVER_SETTINGS.items() for arg in ("-c", f"{k}={v}")]
+        config = {**SERVER_SETTINGS, "port": str(self.port)}
+        settings = [arg for k, v in config.items() for arg in ("-c", f"{k}={v}")]
         return self.process.start(
-            self._in_rootfs([f"{BIN}/postgres", "-D", DATA_MOUNT, "-p", str(PORT), *settings])
+            self._in_rootfs([f"{BIN}/postgres", "-D", DATA_MOUNT, "-p", str(self.port), *settings])
         )
 
     def _in_rootfs(self, argv: list[str]) -> list[str]:

@@ -1,0 +1,199 @@
+"""The database killed (SIGKILL) or frozen (SIGSTOP) under load: stations keep getting 202s.
+
+The test runs a TimescaleDB server of its own (the stack's root filesystem, its
+own data directory and port), so that killing it leaves the suite's alone. A
+load of POSTs runs throughout; the gateway must answer every one with a 202
+(its request path reads memory, the local store and Kafka only), and once the
+server is back every acknowledged reading is stored exactly once and every
+ingest's receipt is complete.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+
+from ingest_gateway.settings import GatewaySettings
+from scada.local_stack.timescaledb import TimescaleServer
+from scada.settings import PlatformSettings
+from scada.storage.database import prepare_database
+from stream_processors.settings import ProcessorSettings
+from tests.pipeline import (
+    Gateway,
+    assert_stored_exactly_once,
+    make_token,
+    readings,
+    running_gateway,
+    running_sink,
+    wait_for,
+)
+
+# Below Linux's ephemeral range (32768-60999): a client retrying a dead port there can
+# be handed that very port for its own socket and connect to itself.
+PORT = 25433
+START = datetime(2026, 6, 1, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def own_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TimescaleServer]:
+    rootfs = PlatformSettings().cache_dir / "timescaledb-trixie"
+    server = TimescaleServer(tmp_path_factory.mktemp("outage"), rootfs, port=PORT)
+    server.prepare()
+    try:
+        yield server
+    finally:
+        server.process.stop(sig=signal.SIGKILL, timeout=5)
+
+
+async def _ready(url: str, timeout: float = 60) -> None:
+    async def answers() -> bool:
+        try:
+            conn = await asyncpg.connect(url, timeout=2)
+        except (OSError, asyncpg.PostgresError, TimeoutError):
+            return False
+        await conn.close()
+        return True
+
+    await wait_for(answers, timeout=timeout, interval=0.2)
+
+
+@pytest.fixture
+async def database(own_server: TimescaleServer) -> AsyncIterator[str]:
+    """The own server running, with a migrated ``scada`` database; its URL."""
+    own_server.start()
+    admin = f"postgresql://postgres@127.0.0.1:{PORT}/postgres"
+    await _ready(admin)
+    conn = await asyncpg.connect(admin)
+    try:
+        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = 'scada'"):
+            await conn.execute("CREATE DATABASE scada")
+    finally:
+        await conn.close()
+    url = f"postgresql://postgres@127.0.0.1:{PORT}/scada"
+    await prepare_database(url)
+    try:
+        yield url
+    finally:
+        own_server.process.stop(timeout=10)
+
+
+@dataclass
+class Load:
+    """POSTs of ``size`` new readings every ``every`` seconds, as stations would send them."""
+
+    gateway: Gateway
+    stations: list[str]
+    size: int = 400
+    every: float = 0.1
+    statuses: list[int] = field(default_factory=list)
+    accepted: list[str] = field(default_factory=list)
+    readings: int = 0
+
+    async def run(self, stop: asyncio.Event) -> None:
+        n = 0
+        while not stop.is_set():
+            start = START + timedelta(hours=n)  # every request its own hour: all distinct
+            answer = await self.gateway.post(readings(self.stations, self.size, start=start))
+            self.statuses.append(answer.status_code)
+            if answer.status_code == 202:
+                self.accepted.append(answer.json()["ingest_id"])
+                self.readings += self.size
+            n += 1
+            await asyncio.sleep(self.every)
+
+
+def _postgres_processes(postmaster: int) -> list[int]:
+    """The postmaster and its children (backends, checkpointer, ...)."""
+    children = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+            if int(stat[1]) == postmaster:
+                children.append(int(entry.name))
+    return [postmaster, *children]
+
+
+@pytest.mark.parametrize("fault", ["sigkill", "sigstop"])
+async def test_stations_keep_getting_202s_while_the_database_is_down(
+    fault: str,
+    own_server: TimescaleServer,
+    database: str,
+    gateway_settings: GatewaySettings,
+    processor_settings: ProcessorSettings,
+    unique: str,
+) -> None:
+    stations = [f"{unique}-{i}" for i in range(4)]
+    token = await make_token(database, "org-a", stations)
+    gateway_on_own = gateway_settings.model_copy(update={"database_url": database})
+    sink_on_own = processor_settings.model_copy(update={"database_url": database})
+    outage_seconds = 6.0
+    async with running_gateway(gateway_on_own, token) as gateway, running_sink(sink_on_own):
+        load = Load(gateway, stations)
+        stop = asyncio.Event()
+        loading = asyncio.create_task(load.run(stop))
+        await asyncio.sleep(2)
+        postmaster = own_server.process.pid()
+        assert postmaster is not None
+        before = len(load.statuses)
+        down_at = time.monotonic()
+        if fault == "sigkill":
+            os.kill(postmaster, signal.SIGKILL)
+            await asyncio.sleep(outage_seconds)
+            during = load.statuses[before:]
+            own_server.start()
+        else:
+            frozen = _postgres_processes(postmaster)
+            for pid in frozen:
+                os.kill(pid, signal.SIGSTOP)
+            await asyncio.sleep(outage_seconds)
+            during = load.statuses[before:]
+            for pid in frozen:
+                os.kill(pid, signal.SIGCONT)
+        await _ready(database)
+        await asyncio.sleep(2)
+        stop.set()
+        await loading
+        assert len(during) >= outage_seconds / 0.5, during  # the gateway kept answering, fast
+        assert set(load.statuses) == {202}, sorted(set(load.statuses))
+
+        db = await asyncpg.connect(database)
+        try:
+
+            async def all_stored() -> Any:
+                return (
+                    await db.fetchval(
+                        "SELECT count(*) FROM telemetry.station_readings "
+                        "WHERE station_id = ANY($1::text[])",
+                        stations,
+                    )
+                    == load.readings
+                    or None
+                )
+
+            await wait_for(all_stored, timeout=120, interval=0.5)
+            await assert_stored_exactly_once(db, stations, load.readings)
+            for ingest_id in load.accepted:
+                status = await gateway.client.get(
+                    f"/v1/ingests/{ingest_id}", headers={"authorization": f"Bearer {token}"}
+                )
+                body = status.json()
+                assert (body["state"], body["persisted_count"]) == ("completed", load.size), body
+        finally:
+            await db.close()
+    print(
+        f"{fault}: {len(load.statuses)} POSTs, all 202, {len(during)} during "
+        f"{outage_seconds:.0f} s down; recovered {time.monotonic() - down_at:.1f} s after the fault"
+    )
