@@ -40,6 +40,8 @@ def main() -> None:
             port=settings.api_port,
             access_log=False,
             timeout_graceful_shutdown=5,
+            # Beyond this many open connections (SSE streams included) uvicorn answers 503.
+            limit_concurrency=1000,
         )
     else:
         raise SystemExit("usage: python -m historical_service [api|worker]")

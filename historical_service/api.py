@@ -7,8 +7,9 @@ import contextlib
 import csv
 import functools
 import re
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -29,12 +30,15 @@ from historical_service.events import EventBroker, decode_position
 from historical_service.live import LiveFeed, live_frame
 from historical_service.resolution import plan
 from historical_service.settings import HistoricalSettings
-from historical_service.users import User, denied_stations, user_by_token
+from historical_service.users import User, denied_stations, is_revoked, user_by_token
 from schemas.historical import HistoricalJobQueued, Lane, RunHistoricalQuery
 from schemas.readings import IDENTIFIER_PATTERN, Identifier, RangeTimestamp
 from schemas.topics import TopicSet
 
 HEARTBEAT_SECONDS = 15.0
+"""A stream sends a comment this often, and checks its user was not revoked."""
+MAX_STREAMS_PER_USER = 8
+"""Open SSE streams (job events and live charts together) per user; more is a 429."""
 _STATION_ID = re.compile(IDENTIFIER_PATTERN)
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
@@ -57,6 +61,8 @@ class ApiState:
     topics: TopicSet
     events: EventBroker
     live: LiveFeed
+    streams: Counter[UUID] = field(default_factory=Counter)
+    """Open SSE streams per user."""
 
 
 class ORJSONResponse(JSONResponse):
@@ -123,11 +129,13 @@ def _job_view(job: dict[str, Any], base: str) -> dict[str, Any]:
 @authenticated
 async def create_job(request: Request, user: User, state: ApiState) -> Response:
     try:
-        body = JobRequest.model_validate_json(await request.body())
+        body = JobRequest.model_validate_json(await _bounded_body(request))
         query_plan = plan(body.resolution, body.start, body.end)
     except ValidationError as exc:
         errors = [{"field": ".".join(map(str, e["loc"])), "reason": e["msg"]} for e in exc.errors()]
         return _problem(422, "invalid_request", "the job request is invalid", errors=errors)
+    except BodyTooLarge as exc:
+        return _problem(413, "payload_too_large", str(exc))
     except ValueError as exc:
         return _problem(422, "invalid_request", f"resolution: {exc}")
     if body.end <= body.start:
@@ -189,6 +197,27 @@ async def create_job(request: Request, user: User, state: ApiState) -> Response:
             503, "kafka_unavailable", "could not queue the job; retry", {"Retry-After": "5"}
         )
     return _accepted(base, job_id, "queued", lane=lane)
+
+
+MAX_BODY_BYTES = 64 * 1024
+"""A job request is a few hundred bytes; the body is read no further than this."""
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+async def _bounded_body(request: Request) -> bytes:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise BodyTooLarge(f"the body is {declared} bytes; the limit is {MAX_BODY_BYTES}")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise BodyTooLarge(f"the body exceeds {MAX_BODY_BYTES} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _accepted(base: str, job_id: UUID, status: str, **extra: Any) -> Response:
@@ -278,9 +307,45 @@ async def _stream_file(path: Path) -> AsyncIterator[bytes]:
             yield chunk
 
 
+def _streams_full(state: ApiState, user: User) -> Response | None:
+    if state.streams[user.user_id] >= MAX_STREAMS_PER_USER:
+        return _problem(
+            429,
+            "too_many_streams",
+            f"at most {MAX_STREAMS_PER_USER} open streams per user; close one first",
+            {"Retry-After": "5"},
+        )
+    return None
+
+
+class _StreamSlot:
+    """One of a user's open streams, taken when the request is answered; released once.
+
+    Released by the stream's end or by the response's background task (which runs
+    also when the client left before the stream began), whichever comes first.
+    """
+
+    def __init__(self, state: ApiState, user: User) -> None:
+        self._streams = state.streams
+        self._user_id = user.user_id
+        self._released = False
+        self._streams[self._user_id] += 1
+
+    def release(self) -> None:
+        if self._released:
+            return
+        self._released = True
+        self._streams[self._user_id] -= 1
+        if self._streams[self._user_id] <= 0:
+            del self._streams[self._user_id]
+
+
 @authenticated
 async def events(request: Request, user: User, state: ApiState) -> Response:
+    if (full := _streams_full(state, user)) is not None:
+        return full
     user_id = str(user.user_id)
+    slot = _StreamSlot(state, user)
     queue, live_from = state.events.subscribe(user_id)
     resume = decode_position(request.headers.get("last-event-id", ""), len(live_from))
 
@@ -292,17 +357,23 @@ async def events(request: Request, user: User, state: ApiState) -> Response:
         try:
             yield b"retry: 2000\n: connected\n\n"
             if resume is not None:  # what the client missed while away, then live
-                async for event_id, event in state.events.replay(user_id, resume, live_from):
-                    yield frame(event_id, event)
+                # aclosing: a client gone mid-replay stops the replay's consumer now.
+                replay = state.events.replay(user_id, resume, live_from)
+                async with contextlib.aclosing(replay) as missed:
+                    async for event_id, event in missed:
+                        yield frame(event_id, event)
             while True:
                 try:
                     event_id, event = await asyncio.wait_for(queue.get(), HEARTBEAT_SECONDS)
                 except TimeoutError:
+                    if await is_revoked(state.pool, user.user_id):
+                        return
                     yield b": heartbeat\n\n"
                     continue
                 yield frame(event_id, event)
         finally:
             state.events.unsubscribe(user_id, queue)
+            slot.release()
 
     # The background task also runs when the client left before the stream began
     # (the generator's ``finally`` never runs then).
@@ -310,7 +381,7 @@ async def events(request: Request, user: User, state: ApiState) -> Response:
         stream(),
         media_type="text/event-stream",
         headers=SSE_HEADERS,
-        background=BackgroundTask(state.events.unsubscribe, user_id, queue),
+        background=BackgroundTask(_end_events, state, user_id, queue, slot),
     )
 
 
@@ -349,6 +420,9 @@ async def live_readings(request: Request, user: User, state: ApiState) -> Respon
         minutes = -1
     if not 1 <= minutes <= 60:
         return _problem(422, "invalid_request", "minutes must be a whole number from 1 to 60")
+    if (full := _streams_full(state, user)) is not None:
+        return full
+    slot = _StreamSlot(state, user)
     watch = state.live.watch(station, minutes * 60)  # before the snapshot: no gap between
     try:
         with contextlib.suppress(TimeoutError):  # a slow broker must not hold up the snapshot
@@ -357,6 +431,7 @@ async def live_readings(request: Request, user: User, state: ApiState) -> Respon
         snapshot = await station_reads.recent_readings(state.pool, station, since)
     except BaseException:
         state.live.unwatch(watch)
+        slot.release()
         raise
 
     async def stream() -> AsyncIterator[bytes]:
@@ -367,6 +442,8 @@ async def live_readings(request: Request, user: User, state: ApiState) -> Respon
                 try:
                     frame = await asyncio.wait_for(watch.queue.get(), HEARTBEAT_SECONDS)
                 except TimeoutError:
+                    if await is_revoked(state.pool, user.user_id):
+                        return
                     yield b": heartbeat\n\n"
                     continue
                 if frame is None:  # fell too far behind: end, the browser reconnects
@@ -374,13 +451,24 @@ async def live_readings(request: Request, user: User, state: ApiState) -> Respon
                 yield b"event: readings\ndata: " + frame + b"\n\n"
         finally:
             state.live.unwatch(watch)
+            slot.release()
 
     return StreamingResponse(
         stream(),
         media_type="text/event-stream",
         headers=SSE_HEADERS,
-        background=BackgroundTask(state.live.unwatch, watch),
+        background=BackgroundTask(_end_live, state, watch, slot),
     )
+
+
+def _end_events(state: ApiState, user_id: str, queue: Any, slot: _StreamSlot) -> None:
+    state.events.unsubscribe(user_id, queue)
+    slot.release()
+
+
+def _end_live(state: ApiState, watch: Any, slot: _StreamSlot) -> None:
+    state.live.unwatch(watch)
+    slot.release()
 
 
 def _job_id(request: Request) -> UUID | None:

@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import logging
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -100,7 +100,7 @@ class EventBroker:
 
     async def replay(
         self, user_id: str, since: Positions, until: Positions
-    ) -> AsyncIterator[Delivery]:
+    ) -> AsyncGenerator[Delivery, None]:
         """The user's events between two positions, read again from Kafka."""
         if all(since.get(p, 0) >= until[p] for p in until):
             return

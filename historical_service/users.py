@@ -9,7 +9,7 @@ from uuid import UUID, uuid4
 
 import asyncpg
 
-from ingest_gateway.tokens import hash_token
+from ingest_gateway.tokens import _register_stations, hash_token
 
 PREFIX = "scadau_"
 
@@ -32,21 +32,48 @@ async def create_user(
     stations: list[str],
     max_range_days: int = 400,
 ) -> tuple[UUID, str]:
+    """Create a user of ``stations`` (``["*"]``: all the org's); return id and bearer token.
+
+    Listed stations are registered to the org if nobody owns them yet; a station of
+    another organisation is refused (:class:`ValueError` naming it).
+    """
     secret = PREFIX + secrets.token_urlsafe(32)
     user_id = uuid4()
     everything = stations == ["*"]
-    await conn.execute(
-        "INSERT INTO historical.users (user_id, name, org_id, all_stations, stations, "
-        "max_range_days, token_sha256) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        user_id,
-        name,
-        org_id,
-        everything,
-        [] if everything else sorted(set(stations)),
-        max_range_days,
-        hash_token(secret),
-    )
+    listed = [] if everything else sorted(set(stations))
+    async with conn.transaction():
+        owners = await _register_stations(conn, org_id, listed)
+        foreign = sorted(s for s, owner in owners.items() if owner != org_id)
+        if foreign:
+            raise ValueError(f"stations {foreign} belong to another organisation")
+        await conn.execute(
+            "INSERT INTO historical.users (user_id, name, org_id, all_stations, stations, "
+            "max_range_days, token_sha256) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            user_id,
+            name,
+            org_id,
+            everything,
+            listed,
+            max_range_days,
+            hash_token(secret),
+        )
     return user_id, secret
+
+
+async def revoke_user(conn: asyncpg.Connection, name: str) -> bool:
+    """Revoke the user called ``name``; False if there is no such (unrevoked) user."""
+    status = await conn.execute(
+        "UPDATE historical.users SET revoked_at = now() WHERE name = $1 AND revoked_at IS NULL",
+        name,
+    )
+    return bool(status == "UPDATE 1")
+
+
+async def is_revoked(pool: asyncpg.Pool, user_id: UUID) -> bool:
+    """True if the user is revoked or gone (their open streams are closed)."""
+    return not await pool.fetchval(
+        "SELECT true FROM historical.users WHERE user_id = $1 AND revoked_at IS NULL", user_id
+    )
 
 
 def _user(row: asyncpg.Record) -> User:
@@ -65,14 +92,16 @@ _COLUMNS = "user_id, name, org_id, all_stations, stations, max_range_days"
 
 async def user_by_token(pool: asyncpg.Pool, secret: str) -> User | None:
     row = await pool.fetchrow(
-        f"SELECT {_COLUMNS} FROM historical.users WHERE token_sha256 = $1", hash_token(secret)
+        f"SELECT {_COLUMNS} FROM historical.users WHERE token_sha256 = $1 AND revoked_at IS NULL",
+        hash_token(secret),
     )
     return _user(row) if row else None
 
 
 async def user_by_id(pool: asyncpg.Pool, user_id: UUID) -> User | None:
     row = await pool.fetchrow(
-        f"SELECT {_COLUMNS} FROM historical.users WHERE user_id = $1", user_id
+        f"SELECT {_COLUMNS} FROM historical.users WHERE user_id = $1 AND revoked_at IS NULL",
+        user_id,
     )
     return _user(row) if row else None
 
@@ -80,14 +109,14 @@ async def user_by_id(pool: asyncpg.Pool, user_id: UUID) -> User | None:
 async def denied_stations(pool: asyncpg.Pool, user: User, stations: list[str]) -> list[str]:
     """The stations of ``stations`` that ``user`` may not read, sorted.
 
-    A user granted ``*`` reads the stations registered to their organisation,
-    not every station there is.
+    The rule: a user reads a station only if it is registered to their organisation
+    (the ``ingest.stations`` row decides, never a message) and, unless granted ``*``,
+    it is one of their listed stations.
     """
-    if not user.all_stations:
-        return sorted(set(stations) - user.stations)
+    wanted = set(stations) if user.all_stations else set(stations) & user.stations
     owned = await pool.fetch(
         "SELECT station_id FROM ingest.stations WHERE org_id = $1 AND station_id = ANY($2::text[])",
         user.org_id,
-        stations,
+        sorted(wanted),
     )
     return sorted(set(stations) - {r["station_id"] for r in owned})

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from historical_service.users import create_user
+from historical_service.users import create_user, revoke_user
 from scada.settings import PlatformSettings
 from scada.storage.database import connect, prepare_database
 
@@ -38,6 +38,29 @@ def create(
         finally:
             await conn.close()
 
-    secret = asyncio.run(run())
+    try:
+        secret = asyncio.run(run())
+    except ValueError as exc:
+        typer.echo(f"refused: {exc}", err=True)
+        raise typer.Exit(1) from None
     typer.echo(f"user {name} (org {org}, stations {','.join(listed)})", err=True)
     typer.echo(secret)
+
+
+@app.command()
+def revoke(name: Annotated[str, typer.Argument(help="The user to revoke.")]) -> None:
+    """Revoke a user: their token stops working and their open streams close (within 15 s)."""
+
+    async def run() -> bool:
+        url = PlatformSettings().effective_database_url
+        await prepare_database(url)
+        conn = await connect(url)
+        try:
+            return await revoke_user(conn, name)
+        finally:
+            await conn.close()
+
+    if not asyncio.run(run()):
+        typer.echo(f"no such user: {name}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"user {name} revoked")
