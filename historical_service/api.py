@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import csv
 import functools
 import re
 from collections import Counter
@@ -29,6 +28,7 @@ from historical_service import stations as station_reads
 from historical_service.events import EventBroker, decode_position
 from historical_service.live import LiveFeed, live_frame
 from historical_service.resolution import plan
+from historical_service.result_pages import json_page
 from historical_service.settings import HistoricalSettings
 from historical_service.users import User, denied_stations, is_revoked, user_by_token
 from schemas.historical import HistoricalJobQueued, Lane, RunHistoricalQuery
@@ -275,36 +275,16 @@ async def job_result(request: Request, user: User, state: ApiState) -> Response:
         limit = max(1, min(int(request.query_params.get("limit", "10000")), 100_000))
     except ValueError:
         return _problem(422, "invalid_request", "offset and limit must be whole numbers")
-    return ORJSONResponse(_json_page(path, offset, limit))
-
-
-def _json_page(path: Path, offset: int, limit: int) -> dict[str, Any]:
-    series: dict[tuple[str, str], list[list[Any]]] = {}
-    with path.open(newline="") as handle:
-        reader = csv.reader(handle)
-        columns = next(reader)
-        n = -1
-        for n, row in enumerate(reader):
-            if n < offset:
-                continue
-            if n >= offset + limit:
-                break
-            points = series.setdefault((row[0], row[2]), [])
-            points.append([row[1], *(float(v) if v else None for v in row[3:])])
-        more = n >= offset + limit
-    return {
-        "columns": [columns[1], *columns[3:]],
-        "series": [{"station_id": s, "sensor": k, "points": p} for (s, k), p in series.items()],
-        "offset": offset,
-        "limit": limit,
-        "next_offset": offset + limit if more else None,
-    }
+    return ORJSONResponse(await json_page(path, offset, limit, job["rows_done"]))
 
 
 async def _stream_file(path: Path) -> AsyncIterator[bytes]:
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
+    handle = await asyncio.to_thread(path.open, "rb")
+    try:  # each read in a thread: a slow disk never stalls the event loop
+        while chunk := await asyncio.to_thread(handle.read, 1 << 20):
             yield chunk
+    finally:
+        handle.close()
 
 
 def _streams_full(state: ApiState, user: User) -> Response | None:

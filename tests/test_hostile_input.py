@@ -239,3 +239,33 @@ async def test_the_api_refuses_intervals_and_instants_no_worker_could_run(
 async def _when(fetch: Any, accept: Any) -> Any:
     value = await fetch
     return value if accept(value) else None
+
+
+async def test_text_cells_of_a_csv_export_cannot_be_read_as_formulas(
+    historical: tuple[HistoricalSettings, httpx.AsyncClient], database_url: str, unique: str
+) -> None:
+    _, client = historical
+    station = f"-{unique}"  # a valid id that a spreadsheet would evaluate as arithmetic
+    await store(database_url, station, [(T0, {"-1-2": 3.0})])
+    _, token = await new_user(database_url, [station])
+    auth = {"authorization": f"Bearer {token}"}
+    job = {
+        "stations": [station],
+        "sensors": ["-1-2"],
+        "start": T0.isoformat(),
+        "end": (T0 + timedelta(minutes=1)).isoformat(),
+        "resolution": "raw",
+    }
+    job_id = (await client.post("/v1/historical-jobs", headers=auth, json=job)).json()["job_id"]
+
+    async def done() -> Any:
+        view = (await client.get(f"/v1/historical-jobs/{job_id}", headers=auth)).json()
+        return view["status"] == "completed"
+
+    await wait_for(done, timeout=30)
+    url = f"/v1/historical-jobs/{job_id}/result"
+    csv_text = (await client.get(url, headers={**auth, "accept": "text/csv"})).text
+    assert csv_text.splitlines()[1].startswith(f"'{station},")
+    assert ",'-1-2,3" in csv_text.splitlines()[1]
+    page = (await client.get(url, headers=auth)).json()
+    assert [(s["station_id"], s["sensor"]) for s in page["series"]] == [(station, "-1-2")]
