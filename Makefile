@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 export PIP_CACHE_DIR ?= $(CACHE)/pip
 export PIP_DISABLE_PIP_VERSION_CHECK = 1
 
-.PHONY: up down status test lint typecheck unit install system-packages dashboard bench clean
+.PHONY: up down status test fuzz lint typecheck unit install system-packages dashboard bench clean
 
 up: install
 	$(BIN)/scada stack up --services --simulate
@@ -24,6 +24,11 @@ test: install lint typecheck
 	@deploy/local/install-system-packages.sh browser
 	cd dashboard && node --test test/*.test.mjs
 	$(BIN)/pytest
+
+# Generated hostile requests against both OpenAPI documents, many more than `make test` sends.
+FUZZ_EXAMPLES ?= 500
+fuzz: install
+	SCADA_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest --timeout=3600 tests/test_fuzz_openapi.py
 
 lint: install
 	$(BIN)/ruff check .

@@ -19,6 +19,7 @@ from historical_service.openapi import OPENAPI
 from historical_service.settings import HistoricalSettings
 from scada.kafka_clients import durable_producer
 from scada.startup import prepare_platform
+from scada.transient import DATABASE_UNAVAILABLE
 
 
 async def _openapi(request: Request) -> Response:
@@ -27,6 +28,15 @@ async def _openapi(request: Request) -> Response:
 
 async def _metrics(request: Request) -> Response:
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+async def _unavailable(request: Request, exc: Exception) -> Response:
+    """The database (or Kafka) is away: a 503 to retry, not a 500 (the API needs the database)."""
+    return api.ORJSONResponse(
+        {"error": "unavailable", "message": "the database is unavailable; retry shortly"},
+        503,
+        headers={"Retry-After": "5"},
+    )
 
 
 def create_app(settings: HistoricalSettings) -> Starlette:
@@ -66,5 +76,6 @@ def create_app(settings: HistoricalSettings) -> Starlette:
             Route("/metrics", _metrics),
             *dashboard.routes(settings.effective_dashboard_dir),
         ],
+        exception_handlers=dict.fromkeys(DATABASE_UNAVAILABLE, _unavailable),
         lifespan=lifespan,
     )

@@ -28,6 +28,7 @@ from scada.local_stack.timescaledb import TimescaleServer
 from scada.settings import PlatformSettings
 from scada.storage.database import prepare_database
 from stream_processors.settings import ProcessorSettings
+from tests.history import historical_settings, new_user, running_historical, store
 from tests.pipeline import (
     Gateway,
     assert_stored_exactly_once,
@@ -197,3 +198,55 @@ async def test_stations_keep_getting_202s_while_the_database_is_down(
         f"{fault}: {len(load.statuses)} POSTs, all 202, {len(during)} during "
         f"{outage_seconds:.0f} s down; recovered {time.monotonic() - down_at:.1f} s after the fault"
     )
+
+
+async def test_a_job_running_when_the_database_is_killed_ends_never_stuck_running(
+    own_server: TimescaleServer,
+    database: str,
+    kafka_bootstrap: str,
+    unique: str,
+    tmp_path: Path,
+) -> None:
+    station = f"{unique}-export"
+    day = [(START + timedelta(seconds=10 * i), {"t": float(i)}) for i in range(8640)]
+    for n in range(20):  # 20 days of 10 s readings: an export long enough to be caught running
+        await store(database, station, [(ts + timedelta(days=n), v) for ts, v in day])
+    settings = historical_settings(kafka_bootstrap, database, unique, tmp_path / "results")
+    settings = settings.model_copy(update={"lease_seconds": 3.0})
+    _, token = await new_user(database, [station])
+    auth = {"authorization": f"Bearer {token}"}
+    async with running_historical(settings) as client:
+        job = {
+            "stations": [station],
+            "sensors": ["t"],
+            "start": START.isoformat(),
+            "end": (START + timedelta(days=20)).isoformat(),
+            "resolution": "raw",
+            "lane": "bulk",
+        }
+        job_id = (await client.post("/v1/historical-jobs", headers=auth, json=job)).json()["job_id"]
+
+        async def status() -> Any:
+            answer = await client.get(f"/v1/historical-jobs/{job_id}", headers=auth)
+            return answer.json()["status"] if answer.status_code == 200 else answer.status_code
+
+        await wait_for(lambda: _is(status, "running"), timeout=30, interval=0.02)
+        postmaster = own_server.process.pid()
+        assert postmaster is not None
+        os.kill(postmaster, signal.SIGKILL)
+        await asyncio.sleep(1)
+        assert await status() == 503  # the API says "retry", not 500
+        await asyncio.sleep(4)
+        own_server.start()
+        await _ready(database)
+
+        async def ended() -> Any:
+            current = await status()
+            return current if current in ("completed", "failed") else None
+
+        outcome = await wait_for(ended, timeout=120, interval=0.5)
+    print(f"job running at the kill: {outcome} after the restart")
+
+
+async def _is(probe: Any, wanted: str) -> bool:
+    return bool(await probe() == wanted)

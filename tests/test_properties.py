@@ -16,6 +16,9 @@ a defect found here is pinned by an explicit ``@example``.
 
 from __future__ import annotations
 
+import contextlib
+import itertools
+import json
 import math
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -54,8 +57,9 @@ QUICK = settings(DETERMINISTIC, max_examples=100)
 
 # --- strategies ------------------------------------------------------------------------
 
-identifiers = st.from_regex(r"\A[A-Za-z0-9_.-]{1,64}\Z")
-short_identifiers = st.from_regex(r"\A[A-Za-z0-9_.-]{1,8}\Z")
+IDENTIFIER_CHARACTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-"
+identifiers = st.text(IDENTIFIER_CHARACTERS, min_size=1, max_size=64)
+short_identifiers = st.text(IDENTIFIER_CHARACTERS, min_size=1, max_size=8)
 offsets = st.integers(-(23 * 60 + 59), 23 * 60 + 59).map(
     lambda minutes: timezone(timedelta(minutes=minutes))
 )
@@ -96,8 +100,8 @@ sensor_values = st.one_of(
 @st.composite
 def reading_items(draw: st.DrawFn, *, max_readings: int = 40) -> list[dict[str, Any]]:
     """Valid readings as a station would send them: a few stations, any offsets."""
-    stations = draw(st.lists(identifiers | short_identifiers, min_size=1, max_size=4, unique=True))
-    sensors = draw(st.lists(identifiers | short_identifiers, min_size=1, max_size=12, unique=True))
+    stations = draw(st.lists(short_identifiers | identifiers, min_size=1, max_size=4, unique=True))
+    sensors = draw(st.lists(short_identifiers | identifiers, min_size=1, max_size=12, unique=True))
     ts = instants(EARLIEST_TS, NOW + timedelta(minutes=5))
     items = []
     for _ in range(draw(st.integers(1, max_readings))):
@@ -116,8 +120,9 @@ def reading_items(draw: st.DrawFn, *, max_readings: int = 40) -> list[dict[str, 
     return items
 
 
-def body_of(items: list[dict[str, Any]]) -> bytes:
-    return orjson.dumps({"readings": items})
+def body_of(items: list[Any]) -> bytes:
+    # The standard library's encoder: it writes integers past 64 bits, as a station may.
+    return json.dumps({"readings": items}, allow_nan=False).encode()
 
 
 @st.composite
@@ -127,7 +132,7 @@ def hostile_bodies(draw: st.DrawFn) -> bytes:
     if kind == "bytes":
         return draw(st.binary(max_size=400))
     if kind == "json":
-        return orjson.dumps(draw(json_values))
+        return json.dumps(draw(json_values)).encode()
     items = draw(reading_items(max_readings=5))
     if kind == "field":
         item = draw(st.sampled_from(items))
@@ -252,7 +257,7 @@ def test_chunks_cover_the_range_contiguously(
     assert windows, "no window"
     assert windows[0][0] == start
     assert windows[-1][1] == end
-    for (_, left_end), (right_start, _) in zip(windows, windows[1:], strict=False):
+    for (_, left_end), (right_start, _) in itertools.pairwise(windows):
         assert left_end == right_start
     assert all(low < high for low, high in windows)
     if query_plan.bucket is None:
@@ -308,7 +313,7 @@ def _through_the_pipeline(readings: list[ReadingIn], chunk_size: int, max_bytes:
     assert staged.usable
 
 
-@DETERMINISTIC
+@QUICK
 @given(
     items=reading_items(),
     chunk_size=st.integers(1, 50),
@@ -328,7 +333,7 @@ def _sizes_hold(messages: list[tuple[str, int, bytes]], max_bytes: int) -> None:
             assert len(orjson.loads(value)["readings"]) == 1, len(value)
 
 
-@DETERMINISTIC
+@QUICK
 @given(items=reading_items(), max_bytes=st.integers(200, 8192))
 def test_every_message_of_several_readings_fits_max_bytes_before_the_receipt(
     items: list[dict[str, Any]], max_bytes: int
@@ -358,7 +363,7 @@ _TIGHT = len(
     "receipt (token_id, ingest_readings, ingest_messages), so a message within that "
     "margin of the limit ends up over it",
 )
-@DETERMINISTIC
+@QUICK
 @example(items=_two_readings(), max_bytes=_TIGHT)
 @given(items=reading_items(), max_bytes=st.integers(200, 8192))
 def test_every_message_of_several_readings_fits_max_bytes_as_the_gateway_publishes(
@@ -377,10 +382,13 @@ def test_parse_readings_refuses_hostile_bodies_with_gateway_errors(raw: bytes) -
     try:
         readings = parse_readings(raw, LIMITS, NOW)
     except GatewayError as exc:  # a 422 or a 413, each with a message
-        assert exc.http_status in (413, 422)
-        assert exc.message
-        return
-    _through_the_pipeline(readings, 2000, 1024 * 1024)
+        refused: GatewayError | None = exc
+    else:
+        refused = None
+        _through_the_pipeline(readings, 2000, 1024 * 1024)
+    if refused is not None:
+        assert refused.http_status in (413, 422)
+        assert refused.message
 
 
 # --- decode on hostile bytes -----------------------------------------------------------
@@ -401,12 +409,12 @@ def hostile_messages(draw: st.DrawFn) -> bytes:
     if kind in ("field", "reading"):
         data = orjson.loads(value)
         target = data if kind == "field" else draw(st.sampled_from(data["readings"]))
-        keys = sorted(target) + ["extra"]
+        keys = [*sorted(target), "extra"]
         target[draw(st.sampled_from(keys))] = draw(
             json_values
             | st.sampled_from(["2020-W01-1T00:00:00+00:00", "9999-12-31T23:59:00-05:00"])
         )
-        return orjson.dumps(data)
+        return json.dumps(data).encode()
     at = draw(st.integers(0, len(value)))
     if kind == "cut":
         return value[:at]
@@ -418,10 +426,8 @@ def hostile_messages(draw: st.DrawFn) -> bytes:
 def test_decode_refuses_hostile_messages_with_value_errors(value: bytes) -> None:
     # The sink dead-letters whatever decode raises; a ValueError (pydantic's
     # ValidationError is one) is what the decoder promises. The deadline: never hangs.
-    try:
+    with contextlib.suppress(ValueError):
         decode(value)
-    except ValueError:
-        pass
 
 
 def _by_model(value: bytes) -> StoredMessage | None:
