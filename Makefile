@@ -61,3 +61,9 @@ clean:
 
 bench: install
 	$(BIN)/scada bench
+
+# Ten minutes of steady load on the running pipeline (started here if it is not): RSS, lag, errors.
+SOAK_MINUTES ?= 10
+soak: install
+	$(BIN)/scada stack up --services
+	$(BIN)/scada soak --minutes $(SOAK_MINUTES)

@@ -13,6 +13,7 @@ from scada.cli import (
     lag_cmd,
     schemas_cmd,
     simulate_cmd,
+    soak_cmd,
     stack_cmd,
     tokens_cmd,
     users_cmd,
@@ -35,6 +36,7 @@ app.add_typer(dlq_cmd.app, name="dlq")
 app.command("lag")(lag_cmd.lag)
 app.command("simulate")(simulate_cmd.simulate)
 app.command("bench")(bench_cmd.bench)
+app.command("soak")(soak_cmd.soak_command)
 
 
 def main() -> None:
