@@ -30,6 +30,7 @@ from ingest_gateway.tokens import TokenStore
 from ingest_gateway.validation import Limits
 from scada.kafka_clients import durable_producer
 from scada.startup import prepare_platform
+from scada.transient import BoundedCalls
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +47,10 @@ def create_app(settings: GatewaySettings) -> Starlette:
         pool = await asyncpg.create_pool(settings.effective_database_url, min_size=0, max_size=10)
         producer = durable_producer(settings.effective_kafka_bootstrap, client_id="ingest-gateway")
         store = LocalStore(settings.effective_state_dir / "gateway.sqlite3")
+        database_calls = BoundedCalls()
         tokens = TokenStore(
             pool,
+            calls=database_calls,
             refresh_seconds=settings.token_refresh_seconds,
             max_stations_per_org=settings.max_stations_per_org,
         )
@@ -76,6 +79,7 @@ def create_app(settings: GatewaySettings) -> Starlette:
                     max_message_bytes=settings.message_max_bytes,
                 ),
                 limits=limits,
+                database_calls=database_calls,
             )
             background = [
                 asyncio.create_task(_purge_expired(store)),

@@ -139,7 +139,9 @@ async def get_ingest(request: Request) -> Response:
         return ORJSONResponse({"error": "not_found", "message": "no such ingest"}, 404)
     local = state.store.accepted(ingest_id, token.org_id)
     try:
-        status = await ingest_status(state.pool, ingest_id, token.org_id, timeout=2.0)
+        status = await state.database_calls.run(
+            lambda: ingest_status(state.pool, ingest_id, token.org_id), 2.0
+        )
     except Exception as exc:
         if not database_unavailable(exc):
             raise

@@ -11,6 +11,7 @@ from ingest_gateway.publisher import ReadingsPublisher
 from ingest_gateway.rate_limit import ReadingsRateLimiter
 from ingest_gateway.tokens import TokenStore
 from ingest_gateway.validation import Limits
+from scada.transient import BoundedCalls
 from schemas.topics import TopicSet
 
 
@@ -23,3 +24,5 @@ class GatewayState:
     limiter: ReadingsRateLimiter
     publisher: ReadingsPublisher
     limits: Limits
+    database_calls: BoundedCalls
+    """The few database calls requests make (new tokens and stations, status): bounded."""

@@ -21,7 +21,7 @@ from uuid import UUID, uuid4
 import asyncpg
 
 from ingest_gateway.errors import Forbidden, StorageUnavailable, Unauthenticated
-from scada.transient import database_unavailable
+from scada.transient import BoundedCalls, database_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +114,7 @@ class TokenStore:
         refresh_seconds: float = 5.0,
         lookup_timeout: float = 1.0,
         max_stations_per_org: int = 10_000,
+        calls: BoundedCalls | None = None,
     ) -> None:
         self._pool = pool
         self.refresh_seconds = refresh_seconds
@@ -124,6 +125,7 @@ class TokenStore:
         self._owners: dict[str, str] = {}  # station ownership never changes once registered
         self._org_stations: Counter[str] = Counter()
         self._owners_since = datetime(1970, 1, 1, tzinfo=UTC)
+        self._calls = calls or BoundedCalls()
 
     async def refresh(self) -> None:
         """Reload the tokens and read newly registered stations (raises if the database is away)."""
@@ -174,11 +176,13 @@ class TokenStore:
 
     async def _lookup(self, digest: bytes) -> Token | None:
         try:
-            row = await self._pool.fetchrow(
-                "SELECT token_id, org_id, all_stations, stations FROM ingest.tokens "
-                "WHERE token_sha256 = $1 AND revoked_at IS NULL",
-                digest,
-                timeout=self._lookup_timeout,
+            row = await self._calls.run(
+                lambda: self._pool.fetchrow(
+                    "SELECT token_id, org_id, all_stations, stations FROM ingest.tokens "
+                    "WHERE token_sha256 = $1 AND revoked_at IS NULL",
+                    digest,
+                ),
+                self._lookup_timeout,
             )
         except Exception as exc:
             if not database_unavailable(exc):
@@ -211,8 +215,9 @@ class TokenStore:
                 "an operator can register more with 'scada tokens create --stations ...'"
             )
         try:
-            async with asyncio.timeout(self._lookup_timeout * 2):
-                owners = await _register_stations(self._pool, org_id, stations)
+            owners = await self._calls.run(
+                lambda: _register_stations(self._pool, org_id, stations), self._lookup_timeout * 2
+            )
         except Exception as exc:
             if not database_unavailable(exc):
                 raise

@@ -7,10 +7,16 @@ record or job that met it, and the loop goes on.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
 import asyncpg
 from aiokafka.errors import KafkaError
 
 from scada.errors import ScadaError
+
+T = TypeVar("T")
 
 DATABASE_UNAVAILABLE: tuple[type[BaseException], ...] = (
     OSError,  # refused, reset, unreachable: the server or the network is away
@@ -46,3 +52,31 @@ def unavailable(exc: BaseException) -> bool:
         or kafka_unavailable(exc)
         or (isinstance(exc, ScadaError) and exc.retriable)
     )
+
+
+class BoundedCalls:
+    """Calls to a server that may hang (SIGSTOPped, a dead network): never waited on long.
+
+    ``await calls.run(make, timeout)`` waits at most ``timeout`` seconds and raises
+    :class:`TimeoutError` after that, leaving the call to finish behind: cancelling an
+    asyncpg call makes asyncpg talk to the server again (a cancel request, a reset) and
+    that waits as long as the server does. At most ``limit`` calls are left behind at
+    once; past that a call fails at once, so a long outage cannot pile them up.
+    """
+
+    def __init__(self, limit: int = 8) -> None:
+        self._limit = limit
+        self._pending: set[asyncio.Task[Any]] = set()
+
+    async def run(self, make: Callable[[], Awaitable[T]], timeout: float) -> T:
+        if len(self._pending) >= self._limit:
+            raise TimeoutError(f"{len(self._pending)} earlier calls have not come back")
+        task = asyncio.ensure_future(make())
+        self._pending.add(task)
+        task.add_done_callback(self._finished)
+        return await asyncio.wait_for(asyncio.shield(task), timeout)
+
+    def _finished(self, task: asyncio.Task[Any]) -> None:
+        self._pending.discard(task)
+        if not task.cancelled():
+            task.exception()  # retrieved: a late failure is not an unhandled one
