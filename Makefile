@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 export PIP_CACHE_DIR ?= $(CACHE)/pip
 export PIP_DISABLE_PIP_VERSION_CHECK = 1
 
-.PHONY: up down status test fuzz lint typecheck unit install system-packages dashboard bench clean
+.PHONY: up down status test fuzz lint typecheck unit install system-packages dashboard bench soak clean
 
 up: install
 	$(BIN)/scada stack up --services --simulate

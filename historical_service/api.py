@@ -32,7 +32,7 @@ from historical_service.result_pages import json_page
 from historical_service.settings import HistoricalSettings
 from historical_service.users import User, denied_stations, is_revoked, user_by_token
 from schemas.historical import HistoricalJobQueued, Lane, RunHistoricalQuery
-from schemas.readings import IDENTIFIER_PATTERN, Identifier, RangeTimestamp
+from schemas.readings import IDENTIFIER_PATTERN, Identifier, Timestamp
 from schemas.topics import TopicSet
 
 HEARTBEAT_SECONDS = 15.0
@@ -47,8 +47,8 @@ class JobRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     stations: Annotated[list[Identifier], Field(min_length=1, max_length=100)]
     sensors: Annotated[list[Identifier], Field(min_length=1, max_length=256)]
-    start: RangeTimestamp
-    end: RangeTimestamp
+    start: Timestamp
+    end: Timestamp
     resolution: str = Field(default="auto", max_length=32)
     lane: Lane | None = None
 

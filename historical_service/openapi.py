@@ -7,14 +7,39 @@ from typing import Any
 from historical_service.api import JobRequest
 from schemas.readings import IDENTIFIER_PATTERN
 
+_ERROR = {
+    "type": "object",
+    "required": ["error", "message"],
+    "properties": {
+        "error": {"type": "string", "description": "machine-readable, e.g. 'not_found'"},
+        "message": {"type": "string", "description": "what is wrong, for a person"},
+        "errors": {"type": "array", "items": {"type": "object"}},
+    },
+}
+
+_EVERY_OPERATION = {
+    "401": "no or unknown token",
+    "503": "the database (or Kafka) is unavailable; retry after Retry-After",
+}
+
 
 def _op(summary: str, responses: dict[str, str], **extra: Any) -> dict[str, Any]:
+    """An authenticated operation: 401 and 503 are possible on every one."""
     return {
         "summary": summary,
         "security": [{"bearer": []}],
-        "responses": {code: {"description": text} for code, text in responses.items()},
+        "responses": {
+            code: _response(code, text) for code, text in {**responses, **_EVERY_OPERATION}.items()
+        },
         **extra,
     }
+
+
+def _response(code: str, text: str) -> dict[str, Any]:
+    if code.startswith("2"):
+        return {"description": text}
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    return {"description": text, "content": error}
 
 
 _JOB = [
@@ -40,10 +65,9 @@ OPENAPI: dict[str, Any] = {
                 "Queue a historical query (the API never runs it itself)",
                 {
                     "202": "job_id, status, status_url, events_url",
-                    "401": "no or unknown token",
                     "403": "station not granted, or range too long",
+                    "413": "a body over 64 KB",
                     "422": "invalid request, each field named",
-                    "503": "Kafka unavailable",
                 },
                 requestBody={
                     "required": True,
@@ -67,21 +91,44 @@ OPENAPI: dict[str, Any] = {
         "/v1/historical-jobs/{job_id}/result": {
             "get": _op(
                 "Paginated JSON (?offset, ?limit), or CSV with Accept: text/csv",
-                {"200": "the result", "409": "not completed", "410": "expired"},
-                parameters=_JOB,
+                {
+                    "200": "the result",
+                    "404": "not the caller's job",
+                    "409": "not completed",
+                    "410": "expired",
+                    "422": "offset or limit not a whole number",
+                },
+                parameters=[
+                    *_JOB,
+                    {
+                        "name": "offset",
+                        "in": "query",
+                        "schema": {"type": "integer", "minimum": 0, "default": 0},
+                    },
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "schema": {
+                            "type": "integer",
+                            "minimum": 1,
+                            "maximum": 100000,
+                            "default": 10000,
+                        },
+                    },
+                ],
             ),
         },
         "/v1/events": {
             "get": _op(
                 "Server-Sent Events of the caller's jobs (queued, progress, completed, "
                 "failed, cancelled); heartbeat comments every 15 s",
-                {"200": "text/event-stream"},
+                {"200": "text/event-stream", "429": "8 streams of this user are open already"},
             ),
         },
         "/v1/me": {
             "get": _op(
                 "The signed-in user: name, organisation, granted stations, maximum range",
-                {"200": "the user", "401": "no or unknown token"},
+                {"200": "the user"},
             ),
         },
         "/v1/stations": {
@@ -89,7 +136,7 @@ OPENAPI: dict[str, Any] = {
                 "The caller's stations, each with last_seen (newest stored reading), "
                 "last_stored_at, health (live ≤ 2 min, late ≤ 30 min, silent, no_data) "
                 "and the sensors it has sent",
-                {"200": "stations, as_of", "401": "no or unknown token"},
+                {"200": "stations, as_of"},
             ),
         },
         "/v1/stations/{station_id}/live": {
@@ -103,6 +150,7 @@ OPENAPI: dict[str, Any] = {
                     "200": "text/event-stream",
                     "403": "station not granted",
                     "422": "bad station id or minutes",
+                    "429": "8 streams of this user are open already",
                 },
                 parameters=[
                     {
@@ -120,5 +168,8 @@ OPENAPI: dict[str, Any] = {
             ),
         },
     },
-    "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+    "components": {
+        "schemas": {"Error": _ERROR},
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+    },
 }

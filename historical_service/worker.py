@@ -7,8 +7,8 @@ is ignored. The worker runs the row's parameters for the row's user, re-checks
 that user's grants, claims the job with a lease, reads the range in chunks into
 a CSV file, and between chunks (at most every 0.25 s) records progress, extends
 the lease and checks for cancellation. The command's offset is committed only
-when the job has ended, so a worker that dies leaves the
-command to be redelivered; its job's lease expires and another worker takes it.
+when the job has ended, so a worker that dies leaves the command to be
+redelivered; its job's lease expires and another worker takes it.
 Two consumer groups, one per lane, read the command topic; each runs only its
 own lane's jobs, so a queue of exports never delays a chart.
 
@@ -112,6 +112,9 @@ class Worker:
                 await self.handle(value)
                 return True
             except Exception as exc:
+                if not unavailable(exc):  # failing the job failed: nothing to wait for
+                    log.exception("giving up on a command")
+                    return True
                 log.warning("command deferred (%r); retrying in %.1f s", exc, delay)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), delay)
@@ -150,7 +153,7 @@ class Worker:
     async def execute(self, command: RunHistoricalQuery) -> None:
         row = await jobs.get_job(self.pool, command.job_id)
         if row is None:
-            await self._forbid(command, user_exists=False, detail="no such job")
+            await self._forbid(command, job_exists=False, detail="no such job")
             return
         recorded = jobs.command_of(row, command)
         if recorded != command:
@@ -163,7 +166,8 @@ class Worker:
             or await denied_stations(self.pool, user, recorded.stations)
             or (recorded.end - recorded.start > user.max_range)
         ):
-            await self._forbid(recorded, user is not None)
+            detail = "" if user is not None else "no such user, or the user was revoked"
+            await self._forbid(recorded, job_exists=True, detail=detail)
             return
         command = recorded
         job = await self._claim(command)
@@ -271,13 +275,10 @@ class Worker:
         if await jobs.finish(self.pool, command.job_id, "cancelled", rows=rows, owner=self.owner):
             await self._announce(command, HistoricalJobCancelled, rows_done=rows)
 
-    async def _forbid(
-        self, command: RunHistoricalQuery, user_exists: bool, detail: str = ""
-    ) -> None:
-        detail = detail or (
-            "the user may not read these stations or this range" if user_exists else "no such user"
-        )
-        if user_exists:
+    async def _forbid(self, command: RunHistoricalQuery, *, job_exists: bool, detail: str) -> None:
+        """End the job ``failed: forbidden`` (its row, if it has one) and say so."""
+        detail = detail or "the user may not read these stations or this range"
+        if job_exists:  # also for a user revoked since: the job never stays queued
             await self.pool.execute(
                 "UPDATE historical.jobs SET status = 'failed', error = 'forbidden', "
                 "finished_at = now() WHERE job_id = $1 AND status NOT IN "

@@ -116,12 +116,15 @@ def create_app(settings: GatewaySettings) -> Starlette:
 async def _purge_expired(store: LocalStore, every: float = 600.0) -> None:
     """Forget idempotency keys and accepted ingests past their 24 hours, every ten minutes."""
     while True:
+        purged = 0
         try:
-            purged = store.purge_expired()
-            if purged:
-                log.info("purged %d expired idempotency keys and accepted ingests", purged)
+            while n := store.purge_some():  # a thousand rows at a time, requests in between
+                purged += n
+                await asyncio.sleep(0)
         except Exception as exc:
             log.warning("could not purge the local store: %r", exc)
+        if purged:
+            log.info("purged %d expired idempotency keys and accepted ingests", purged)
         await asyncio.sleep(every)
 
 

@@ -18,6 +18,7 @@ failure releases the key so that the client's retry can succeed.
 from __future__ import annotations
 
 import hashlib
+import logging
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -28,10 +29,16 @@ from uuid import UUID
 
 import orjson
 
-from ingest_gateway.errors import IdempotencyConflict
+from ingest_gateway.errors import IdempotencyConflict, StorageUnavailable
+
+log = logging.getLogger(__name__)
 
 WINDOW_SECONDS = 24 * 3600
 """An ``Idempotency-Key`` is remembered for 24 hours; so is an accepted ingest."""
+STALE_CLAIM_SECONDS = 60
+"""A claim still without a response after this was left by a gateway that died mid-request
+(a request ends within the produce timeout, seconds): the next request takes it over."""
+_PURGE_BATCH = 1000
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS idempotency_keys (
@@ -78,8 +85,11 @@ class LocalStore:
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, timeout=5.0, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
+        # Transactions here last microseconds; a second's wait for the lock is plenty.
+        self._db = sqlite3.connect(path, timeout=1.0, isolation_level=None)
+        mode = self._db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        if mode != "wal":  # some filesystems cannot: readers then wait for writers
+            log.warning("the local store at %s runs in %s mode, not WAL", path, mode)
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
 
@@ -91,30 +101,43 @@ class LocalStore:
         if not 1 <= len(key) <= 255:
             raise IdempotencyConflict("Idempotency-Key must be 1 to 255 characters")
         digest = hashlib.sha256(body).digest()
-        now = time.time()
-        with self._transaction():
-            # An expired key is free again.
-            self._db.execute(
-                "DELETE FROM idempotency_keys WHERE token_id = ? AND key = ? AND created_at < ?",
-                (str(token_id), key, now - WINDOW_SECONDS),
-            )
-            claimed = self._db.execute(
-                "INSERT INTO idempotency_keys (token_id, key, request_sha256, created_at) "
-                "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                (str(token_id), key, digest, now),
-            ).rowcount
-            if claimed:
-                return None
-            row = self._db.execute(
-                "SELECT request_sha256, status_code, response FROM idempotency_keys "
-                "WHERE token_id = ? AND key = ?",
-                (str(token_id), key),
-            ).fetchone()
+        try:
+            row = self._claim(str(token_id), key, digest)
+        except sqlite3.Error as exc:  # a full or failing disk: nothing was published yet
+            raise StorageUnavailable(
+                f"the gateway could not record the Idempotency-Key ({exc}); retry",
+                retry_after=5.0,
+            ) from exc
+        if row is None:
+            return None
         if bytes(row[0]) != digest:
             raise IdempotencyConflict("this Idempotency-Key was used with a different body")
         if row[1] is None:
             raise IdempotencyConflict("a request with this Idempotency-Key is still in flight")
         return StoredResponse(row[1], orjson.loads(row[2]))
+
+    def _claim(self, token_id: str, key: str, digest: bytes) -> Any:
+        """``None`` if claimed now, else the key's row (digest, status, response)."""
+        now = time.time()
+        with self._transaction():
+            # An expired key is free again; so is a claim its gateway never finished.
+            self._db.execute(
+                "DELETE FROM idempotency_keys WHERE token_id = ? AND key = ? AND (created_at < ? "
+                "OR (status_code IS NULL AND created_at < ?))",
+                (token_id, key, now - WINDOW_SECONDS, now - STALE_CLAIM_SECONDS),
+            )
+            claimed = self._db.execute(
+                "INSERT INTO idempotency_keys (token_id, key, request_sha256, created_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                (token_id, key, digest, now),
+            ).rowcount
+            if claimed:
+                return None
+            return self._db.execute(
+                "SELECT request_sha256, status_code, response FROM idempotency_keys "
+                "WHERE token_id = ? AND key = ?",
+                (token_id, key),
+            ).fetchone()
 
     def complete(
         self,
@@ -166,15 +189,28 @@ class LocalStore:
         )
 
     def purge_expired(self) -> int:
+        """Delete what is past its 24 hours, all of it (see :meth:`purge_some`)."""
+        purged = 0
+        while n := self.purge_some():
+            purged += n
+        return purged
+
+    def purge_some(self) -> int:
+        """Delete up to a thousand expired rows of each table, in one short transaction.
+
+        In small batches: one transaction deleting ten minutes of rows would hold the
+        write lock of every gateway on the host for as long.
+        """
         cutoff = time.time() - WINDOW_SECONDS
         with self._transaction():
-            keys = self._db.execute(
-                "DELETE FROM idempotency_keys WHERE created_at < ?", (cutoff,)
-            ).rowcount
-            ingests = self._db.execute(
-                "DELETE FROM accepted_ingests WHERE created_at < ?", (cutoff,)
-            ).rowcount
-        return int(keys + ingests)
+            purged = 0
+            for table in ("idempotency_keys", "accepted_ingests"):
+                purged += self._db.execute(
+                    f"DELETE FROM {table} WHERE rowid IN "
+                    f"(SELECT rowid FROM {table} WHERE created_at < ? LIMIT {_PURGE_BATCH})",
+                    (cutoff,),
+                ).rowcount
+        return int(purged)
 
     def _transaction(self) -> _Transaction:
         return _Transaction(self._db)
@@ -190,4 +226,13 @@ class _Transaction:
         self._db.execute("BEGIN IMMEDIATE")
 
     def __exit__(self, kind: object, *_: object) -> None:
-        self._db.execute("COMMIT" if kind is None else "ROLLBACK")
+        if kind is None:
+            try:
+                self._db.execute("COMMIT")
+                return
+            except sqlite3.Error:
+                if self._db.in_transaction:  # else every later BEGIN would fail too
+                    self._db.execute("ROLLBACK")
+                raise
+        if self._db.in_transaction:
+            self._db.execute("ROLLBACK")

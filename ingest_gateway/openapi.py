@@ -99,7 +99,9 @@ def _ingest_operation(summary: str) -> dict[str, Any]:
             "422": _error("Invalid readings, each listed; nothing was published."),
             "429": _error("Over the token's rate.", retry_after=True),
             "503": _error(
-                "Kafka did not acknowledge in time; nothing is accepted.", retry_after=True
+                "Kafka did not acknowledge in time, or (only for a token or station new to the "
+                "gateway) the database is unavailable; nothing is accepted.",
+                retry_after=True,
             ),
         },
     }
@@ -137,7 +139,12 @@ OPENAPI: dict[str, Any] = {
                 ],
                 "responses": {
                     "200": {"description": "persisted_count, dead_lettered_count, state, timings"},
+                    "401": _error("No token, or an unknown or revoked one."),
                     "404": _error("No such ingest of this token's organisation."),
+                    "503": _error(
+                        "The database is unavailable and this gateway did not accept the ingest.",
+                        retry_after=True,
+                    ),
                 },
             }
         },

@@ -28,6 +28,7 @@ from schemas.readings import StationReadingsAccepted
 from schemas.topics import Topic
 
 RETRY_AFTER_SECONDS = 5.0
+RECEIPT_ROOM = 128
 
 
 class ReadingsPublisher:
@@ -122,6 +123,8 @@ def encode_messages(
         "org_id": org_id,
         "accepted_at": accepted_at,
     }
+    # Room for the receipt spliced in below (at most 108 bytes: a UUID and two counts).
+    budget = max_bytes - (RECEIPT_ROOM if token_id is not None else 0)
     out: list[tuple[str, int, bytes]] = []
     for station_id, station_readings in by_station.items():
         chunk = 0
@@ -135,7 +138,7 @@ def encode_messages(
             value = orjson.dumps(
                 {**envelope, "station_id": station_id, "chunk": chunk, "readings": part}
             )
-            if len(value) > max_bytes and len(part) > 1:
+            if len(value) > budget and len(part) > 1:
                 half = len(part) // 2
                 pending += [part[half:], part[:half]]  # the first half next: order kept
                 continue

@@ -14,11 +14,21 @@ timestamps would leave the calendar (``OverflowError``) somewhere downstream."""
 
 
 def parse_duration(text: str, *, longest: timedelta = LONGEST) -> timedelta:
-    """``"10s"`` → 10 seconds. Raises ``ValueError`` naming the accepted forms or the bound."""
+    """``"10s"`` → 10 seconds. Raises ``ValueError`` naming the accepted forms or the bound.
+
+    A duration is at least a microsecond (the resolution of ``timedelta``).
+    """
     match = _PATTERN.match(text)
-    if not match or float(match[1]) <= 0:
+    if not match:
         raise ValueError(f"{text[:40]!r} is not a duration like 500ms, 10s, 5m, 1h, 365d or 2w")
     seconds = float(match[1]) * _UNITS[match[2]]
-    if seconds > longest.total_seconds():
+    try:  # compared as timedeltas: a float bound rounds, and a huge one overflows
+        duration = timedelta(seconds=seconds)
+        too_long = duration > longest
+    except OverflowError:
+        too_long = True
+    if too_long:
         raise ValueError(f"{text.strip()!r} is longer than the limit of {longest.days} days")
-    return timedelta(seconds=seconds)
+    if duration <= timedelta(0):
+        raise ValueError(f"{text.strip()!r} is not a positive duration (a microsecond at least)")
+    return duration

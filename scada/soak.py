@@ -115,6 +115,11 @@ class SoakReport:
         }
 
 
+def live_station(station: str) -> str:
+    """The soak's station that sends readings of now, whose live chart the soak watches."""
+    return f"{station}-live"
+
+
 def rss_bytes(pid: int) -> int | None:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -208,10 +213,19 @@ async def _post(
     n = 0
     while time.monotonic() < deadline:
         readings = []
-        for i in range(READINGS_PER_POST):
+        for i in range(READINGS_PER_POST - 1):
             ts = cursor + timedelta(seconds=i // len(stations))
             values = {s: round(20 + (i % 89) * 0.1 + k, 2) for k, s in enumerate(SENSORS)}
             readings.append({"station_id": stations[i % 4], "ts": ts.isoformat(), "values": values})
+        # One reading of now, for the live chart (which shows the last minutes only).
+        values = {s: round(20 + n % 89 * 0.1 + k, 2) for k, s in enumerate(SENSORS)}
+        readings.append(
+            {
+                "station_id": live_station(station),
+                "ts": datetime.now(UTC).isoformat(),
+                "values": values,
+            }
+        )
         cursor += timedelta(seconds=READINGS_PER_POST // len(stations) + 1)
         answer = await gateway.post(
             "/v1/readings", content=orjson.dumps({"readings": readings}), headers=headers
@@ -227,11 +241,11 @@ async def _post(
 async def _watch_live(
     api: httpx.AsyncClient, target: SoakTarget, station: str, deadline: float, report: SoakReport
 ) -> None:
-    """A dashboard's live chart of the first soak station, reconnecting as a browser does."""
+    """A dashboard's live chart of the live station, reconnecting as a browser does."""
     headers = {"authorization": f"Bearer {target.user_token}"}
     while time.monotonic() < deadline:
         with contextlib.suppress(httpx.HTTPError):
-            url = f"/v1/stations/{station}-0/live"
+            url = f"/v1/stations/{live_station(station)}/live"
             async with api.stream("GET", url, headers=headers) as stream:
                 async for line in stream.aiter_lines():
                     if line.startswith("data:"):

@@ -8,6 +8,8 @@ record or job that met it, and the loop goes on.
 from __future__ import annotations
 
 import asyncio
+import errno
+import socket
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -19,10 +21,11 @@ from scada.errors import ScadaError
 T = TypeVar("T")
 
 DATABASE_UNAVAILABLE: tuple[type[BaseException], ...] = (
-    OSError,  # refused, reset, unreachable: the server or the network is away
+    ConnectionError,  # refused, reset, aborted: the server is away
+    socket.gaierror,
     TimeoutError,
     asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,  # a connection that died under us
+    asyncpg.ConnectionDoesNotExistError,  # a connection that died under us
     asyncpg.CannotConnectNowError,
     asyncpg.TooManyConnectionsError,
     asyncpg.AdminShutdownError,
@@ -32,10 +35,25 @@ DATABASE_UNAVAILABLE: tuple[type[BaseException], ...] = (
     asyncpg.DeadlockDetectedError,
     asyncpg.SerializationError,
 )
+"""Not every ``OSError``: a results directory that cannot be written is not an outage,
+and retrying it would hold a worker forever."""
+
+_NETWORK_ERRNOS = {
+    errno.ECONNREFUSED,
+    errno.ECONNRESET,
+    errno.EHOSTUNREACH,
+    errno.ENETUNREACH,
+    errno.ETIMEDOUT,
+    errno.EPIPE,
+}
 
 
 def database_unavailable(exc: BaseException) -> bool:
-    return isinstance(exc, DATABASE_UNAVAILABLE)
+    # A bare OSError: "no route to host" and the like, or asyncio's "Multiple exceptions"
+    # (every address of a host name refused; errno None). File errors are subclasses.
+    return isinstance(exc, DATABASE_UNAVAILABLE) or (
+        type(exc) is OSError and (exc.errno is None or exc.errno in _NETWORK_ERRNOS)
+    )
 
 
 def kafka_unavailable(exc: BaseException) -> bool:
@@ -66,17 +84,21 @@ class BoundedCalls:
 
     def __init__(self, limit: int = 8) -> None:
         self._limit = limit
-        self._pending: set[asyncio.Task[Any]] = set()
+        self._behind: set[asyncio.Future[Any]] = set()
 
     async def run(self, make: Callable[[], Awaitable[T]], timeout: float) -> T:
-        if len(self._pending) >= self._limit:
-            raise TimeoutError(f"{len(self._pending)} earlier calls have not come back")
+        if len(self._behind) >= self._limit:
+            raise TimeoutError(f"{len(self._behind)} earlier calls have not come back")
         task = asyncio.ensure_future(make())
-        self._pending.add(task)
         task.add_done_callback(self._finished)
-        return await asyncio.wait_for(asyncio.shield(task), timeout)
+        try:
+            return await asyncio.wait_for(asyncio.shield(task), timeout)
+        except TimeoutError:
+            if not task.done():
+                self._behind.add(task)  # left behind: counted until it comes back
+            raise
 
-    def _finished(self, task: asyncio.Task[Any]) -> None:
-        self._pending.discard(task)
+    def _finished(self, task: asyncio.Future[Any]) -> None:
+        self._behind.discard(task)
         if not task.cancelled():
             task.exception()  # retrieved: a late failure is not an unhandled one

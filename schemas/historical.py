@@ -9,7 +9,7 @@ from uuid import UUID
 from pydantic import Field, TypeAdapter
 
 from schemas.base import Message
-from schemas.readings import Identifier, RangeTimestamp
+from schemas.readings import Identifier, Timestamp
 
 Lane = Literal["interactive", "bulk"]
 
@@ -28,8 +28,8 @@ class RunHistoricalQuery(Message):
     lane: Lane
     stations: list[Identifier] = Field(min_length=1)
     sensors: list[Identifier] = Field(min_length=1)
-    start: RangeTimestamp
-    end: RangeTimestamp
+    start: Timestamp
+    end: Timestamp
     resolution: str = Field(max_length=32)
     requested_at: datetime
 

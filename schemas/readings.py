@@ -19,16 +19,6 @@ EARLIEST_TS = datetime(1970, 1, 1, tzinfo=UTC)
 but leave the calendar in UTC arithmetic (``0001-01-01T00:30:00+01:00`` is year 0 in
 UTC), so the edge refuses them rather than the stream processors failing on them."""
 
-
-def _not_before_floor(ts: datetime) -> datetime:
-    if ts < EARLIEST_TS:
-        raise ValueError(f"must not be before {EARLIEST_TS.isoformat()}")
-    return ts
-
-
-Timestamp = Annotated[AwareDatetime, AfterValidator(_not_before_floor)]
-"""An RFC 3339 instant with an offset, not before :data:`EARLIEST_TS`."""
-
 MAX_ABS_VALUE = 1e300
 """No sensor value is larger in magnitude. Rollups add values up (a 1-minute bucket's
 sum, then coarser ones); past ~1.8e308 a double overflows and PostgreSQL refuses the
@@ -37,17 +27,19 @@ row, so the edge refuses values that could get there rather than dead-lettering 
 SensorValue = Annotated[float, Field(ge=-MAX_ABS_VALUE, le=MAX_ABS_VALUE)]
 
 LATEST_TS = datetime(2200, 1, 1, tzinfo=UTC)
-"""No query range ends after this (readings themselves are at most 5 minutes ahead)."""
+"""No instant is later: query ranges end by then (readings are at most 5 minutes ahead
+at the gateway; a message past it would overflow the calendar in rollup arithmetic)."""
 
 
-def _within_range_bounds(ts: datetime) -> datetime:
+def _within_bounds(ts: datetime) -> datetime:
     if not EARLIEST_TS <= ts <= LATEST_TS:
         raise ValueError(f"must be from {EARLIEST_TS.isoformat()} to {LATEST_TS.isoformat()}")
     return ts
 
 
-RangeTimestamp = Annotated[AwareDatetime, AfterValidator(_within_range_bounds)]
-"""An end of a query range: an instant from :data:`EARLIEST_TS` to :data:`LATEST_TS`."""
+Timestamp = Annotated[AwareDatetime, AfterValidator(_within_bounds)]
+"""An RFC 3339 instant with an offset, from :data:`EARLIEST_TS` to :data:`LATEST_TS`:
+a reading's time, or an end of a query range."""
 
 
 class Reading(Message):
@@ -69,15 +61,17 @@ class StationReadingsAccepted(Message):
     ingest_id: UUID
     org_id: Identifier
     station_id: Identifier
-    chunk: int = Field(ge=0)
+    chunk: int = Field(ge=0, lt=2**31)
     accepted_at: datetime
     readings: list[Reading] = Field(min_length=1)
     # The ingest's receipt, carried by each of its messages so that the stream processors
     # record it with the readings: the gateway's request path never waits on the database.
     token_id: UUID | None = Field(default=None, description="The token that wrote the ingest.")
-    ingest_readings: int | None = Field(default=None, ge=1, description="Readings in the ingest.")
+    ingest_readings: int | None = Field(
+        default=None, ge=1, lt=2**31, description="Readings in the ingest."
+    )
     ingest_messages: int | None = Field(
-        default=None, ge=1, description="Messages the ingest was published as."
+        default=None, ge=1, lt=2**31, description="Messages the ingest was published as."
     )
 
 

@@ -37,12 +37,12 @@ def dead_letter_for(
     text, encoding = _text(payload)
     envelope = _loose_envelope(payload)
     letter = ReadingDeadLettered(
-        reason=reason,
+        reason=reason[:MAX_REASON_CHARS],
         source_topic=record.topic,
         source_partition=record.partition,
         source_offset=record.offset,
         ingest_id=envelope.ingest_id,
-        station_id=envelope.station_id or (record.key or b"").decode(errors="replace"),
+        station_id=envelope.station_id or (record.key or b"")[:200].decode(errors="replace"),
         payload=text,
         payload_encoding=encoding,
         dead_lettered_at=datetime.now(UTC),
@@ -72,7 +72,7 @@ def dead_letter_for_message(
             "utf-8",
         )
     return ReadingDeadLettered(
-        reason=reason,
+        reason=reason[:MAX_REASON_CHARS],
         source_topic=source_topic,
         source_partition=-1,
         source_offset=-1,
@@ -84,6 +84,7 @@ def dead_letter_for_message(
     )
 
 
+MAX_REASON_CHARS = 4096
 MAX_PAYLOAD_BYTES = 4 * 1024 * 1024
 """A dead letter keeps at most this much of the original record (base64 grows it by a
 third), so that it always fits the producer's request limit and the DLQ topic's."""
@@ -113,7 +114,7 @@ def _loose_envelope(payload: bytes) -> Envelope:
     return Envelope(
         ingest_id=ingest_id,
         station_id=station[:200] if isinstance(station, str) else None,
-        chunk=chunk if isinstance(chunk, int) and not isinstance(chunk, bool) else None,
+        chunk=chunk if type(chunk) is int and 0 <= chunk < 2**31 else None,  # an int4 column
         readings=len(readings) if isinstance(readings, list) else 0,
     )
 

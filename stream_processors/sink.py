@@ -22,6 +22,7 @@ stored and the offsets move on. No record can stop the consumer.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -111,6 +112,7 @@ class TimescaleSink:
         self.config = config
         self.rebalance = Rebalance()
         self._last_ts: dict[TopicPartition, float] = {}
+        self._stop = asyncio.Event()
 
     def subscribe(self) -> None:
         self.consumer.subscribe([self.topics.readings.name], listener=self.rebalance)
@@ -122,6 +124,7 @@ class TimescaleSink:
         in order; the next batch is fetched and decoded while the previous one's
         transaction runs in PostgreSQL.
         """
+        self._stop = stop
         in_flight: asyncio.Task[None] | None = None
         try:
             while not stop.is_set():
@@ -177,7 +180,12 @@ class TimescaleSink:
             try:
                 await self.store(prepared)
                 return
+            except Abandoned:
+                log.info("stopping: a batch not stored is left to be re-read")
+                return
             except Exception:
+                if self._stop.is_set():
+                    return  # not committed: re-read after the restart
                 if prepared.generation != self.rebalance.generation:
                     log.warning("batch abandoned after a rebalance; its new owner re-reads it")
                     return
@@ -239,7 +247,9 @@ class TimescaleSink:
         """
         try:
             return await retry_while_unavailable(  # type: ignore[no-any-return]
-                lambda: self._write(messages, dead, staged), self.config.max_backoff_seconds
+                lambda: self._write(messages, dead, staged),
+                self.config.max_backoff_seconds,
+                stop=self._stop,
             )
         except Exception as exc:
             if len(messages) <= 1:
@@ -286,6 +296,7 @@ class TimescaleSink:
             lambda: send_dead_letters(self.producer, self.topics.readings_dlq, letters),
             self.config.max_backoff_seconds,
             transient=kafka_unavailable,
+            stop=self._stop,
         )
 
     async def _write(
@@ -326,13 +337,15 @@ class TimescaleSink:
     async def _update_lag(self) -> None:
         group = self.config.group_id
         now = time.time()
-        for tp in self.consumer.assignment():
-            highwater = self.consumer.highwater(tp)
-            if highwater is None:
-                continue
-            try:
+        for tp in list(self.consumer.assignment()):
+            try:  # a partition revoked meanwhile raises (AssertionError, IllegalStateError)
+                if tp not in self.consumer.assignment():
+                    continue
+                highwater = self.consumer.highwater(tp)
+                if highwater is None:
+                    continue
                 position = await self.consumer.position(tp)
-            except KafkaError:  # IllegalStateError too: revoked since assignment() was read
+            except Exception:  # metrics never stop the loop
                 continue
             lag = max(0, highwater - position)
             labels = (group, tp.topic, str(tp.partition))
@@ -341,13 +354,30 @@ class TimescaleSink:
             metrics.LAG_SECONDS.labels(*labels).set(max(0.0, seconds))
 
 
+def _database_away(exc: BaseException) -> bool:
+    """The sink touches no files: any OSError of its database calls is the network."""
+    return database_unavailable(exc) or isinstance(exc, OSError)
+
+
+class Abandoned(BaseException):
+    """Stopping while waiting out an outage: the batch is given up, not committed.
+
+    A BaseException, so that no ``except Exception`` on the way mistakes it for the
+    data's fault and dead-letters the batch.
+    """
+
+
 async def retry_while_unavailable(
     operation: Callable[[], Awaitable[Any]],
     max_backoff: float,
     *,
-    transient: Callable[[BaseException], bool] = database_unavailable,
+    transient: Callable[[BaseException], bool] = _database_away,
+    stop: asyncio.Event | None = None,
 ) -> Any:
-    """Run ``operation`` until it does not fail transiently, backing off exponentially."""
+    """Run ``operation`` until it does not fail transiently, backing off exponentially.
+
+    Raises :class:`Abandoned` if ``stop`` is set while it waits.
+    """
     delay = 0.1
     while True:
         try:
@@ -357,8 +387,14 @@ async def retry_while_unavailable(
                 raise
             metrics.DB_RETRIES.inc()
             log.warning("unavailable (%r); retrying in %.1f s", exc, delay)
+        if stop is None:
             await asyncio.sleep(delay)
-            delay = min(max_backoff, delay * 2)
+        else:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay)
+            if stop.is_set():
+                raise Abandoned
+        delay = min(max_backoff, delay * 2)
 
 
 def _decode(

@@ -356,7 +356,12 @@ async def write_batch(
         for m in messages
     ]
     outcomes += dead_lettered or []
-    receipts = list({o.receipt.ingest_id: o.receipt for o in outcomes if o.receipt}.values())
+    # Sorted: two transactions inserting receipts of the same ingests take their row
+    # locks in one order (unsorted, [A, B] against [B, A] deadlocked).
+    receipts = sorted(
+        {o.receipt.ingest_id: o.receipt for o in outcomes if o.receipt}.values(),
+        key=lambda r: r.ingest_id,
+    )
     result = WriteResult(0, 0, 0, 0)
     async with conn.transaction():
         if rows:

@@ -25,7 +25,6 @@ from typing import Any
 from uuid import UUID
 
 import orjson
-import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
@@ -171,11 +170,6 @@ def test_parse_duration_raises_only_value_error_and_respects_longest(text: str) 
     assert timedelta(0) <= duration <= LONGEST
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="defect: parse_duration('0.000000001s') (any positive value under half a "
-    "microsecond) returns timedelta(0), though it refuses '0s' as not a duration",
-)
 @DETERMINISTIC
 @example(text="0.000000001s")
 @given(text=duration_texts)
@@ -187,11 +181,6 @@ def test_an_accepted_duration_is_positive(text: str) -> None:
     assert duration > timedelta(0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="defect: parse_duration('1000000000d', longest=timedelta.max) raises "
-    "OverflowError: the bound is compared as a float (longest.total_seconds() rounds up)",
-)
 @DETERMINISTIC
 @example(text="1000000000d", longest=timedelta.max)
 @given(text=duration_texts, longest=st.timedeltas(min_value=timedelta(microseconds=1)))
@@ -357,12 +346,6 @@ _TIGHT = len(
 )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="defect: encode_messages checks max_bytes before splicing in the ~95-byte "
-    "receipt (token_id, ingest_readings, ingest_messages), so a message within that "
-    "margin of the limit ends up over it",
-)
 @QUICK
 @example(items=_two_readings(), max_bytes=_TIGHT)
 @given(items=reading_items(), max_bytes=st.integers(200, 8192))
@@ -437,12 +420,6 @@ def _by_model(value: bytes) -> StoredMessage | None:
         return None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="defect: the fast path parses timestamps with datetime.fromisoformat, which "
-    "(Python 3.11+) also takes forms the model refuses, e.g. ISO week dates "
-    "'2020-W01-1T00:00:00+00:00' and '20260101T000000+00:00'",
-)
 @settings(DETERMINISTIC, max_examples=300)
 @example(
     value=orjson.dumps(

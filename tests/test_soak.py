@@ -71,7 +71,7 @@ async def test_a_short_soak_posts_streams_charts_and_reports(
         report = await soak(target, minutes=0.4, rate=2000, say=print, sample_every=3)
     assert report.posted >= 40_000  # 24 s at 2,000 a second
     assert report.refused == 0
-    assert report.live_frames > 0
+    assert report.live_frames > 5  # the snapshot, then readings as they arrive
     assert report.jobs_completed >= 1
     assert len(report.rss["tests"]) >= 5
     assert report.lag_messages  # the sink group's lag was read

@@ -23,7 +23,11 @@ def create(
         int, typer.Option(min=1, max=36_600, help="Longest range per job.")
     ] = 400,
 ) -> None:
-    """Create a user; their bearer token is the last line printed (it is not stored)."""
+    """Create a user; their bearer token is the last line printed (it is not stored).
+
+    A listed station nobody owns yet is registered to ORG (as a token for it would);
+    one registered to another organisation is refused.
+    """
     listed = [s.strip() for s in stations.split(",") if s.strip()]
 
     async def run() -> str:
