@@ -24,8 +24,11 @@ DATABASE_UNAVAILABLE: tuple[type[BaseException], ...] = (
     ConnectionError,  # refused, reset, aborted: the server is away
     socket.gaierror,
     TimeoutError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.ConnectionDoesNotExistError,  # a connection that died under us
+    asyncpg.PostgresConnectionError,  # a connection that died under us
+    # "the underlying connection is closed" (a transaction whose server was killed) is
+    # an InterfaceError; so are some misuses, but dead-lettering good readings because
+    # the database died mid-transaction would be far worse than retrying a bug.
+    asyncpg.InterfaceError,
     asyncpg.CannotConnectNowError,
     asyncpg.TooManyConnectionsError,
     asyncpg.AdminShutdownError,

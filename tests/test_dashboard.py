@@ -210,8 +210,8 @@ async def test_the_live_chart_grows_while_the_simulator_posts(
     processor_settings: Any,
 ) -> None:
     station = f"{unique}-live"
-    _, token = await new_user(database_url, [station])
-    write_token = await make_token(database_url, f"{unique}-org", [station])
+    _, token = await new_user(database_url, [station])  # registers it to organisation "org"
+    write_token = await make_token(database_url, "org", [station])
     async with (
         running_sink(processor_settings),
         running_gateway(gateway_settings, write_token) as gateway,
@@ -266,7 +266,8 @@ async def test_stations_and_the_live_stream_over_http(
     conn = await asyncpg.connect(database_url)
     try:
         await conn.execute(
-            "INSERT INTO ingest.stations (station_id, org_id) VALUES ($1, 'org'), ($2, $3)",
+            "INSERT INTO ingest.stations (station_id, org_id) VALUES ($1, 'org'), ($2, $3) "
+            "ON CONFLICT DO NOTHING",  # the user's grant registered the first already
             mine,
             theirs,
             f"{unique}-other-org",
