@@ -116,3 +116,12 @@ def test_status_reports_a_service_that_died_as_stopped(tmp_path: Path) -> None:
     assert "historical-api" not in rows  # never started here: not listed
     assert _scada("stack", "down", SCADA_HOME=str(home)).returncode == 0
     assert not (home / "run" / "gateway.pid").exists()
+
+
+def test_kafka_cluster_ids_never_start_with_a_dash() -> None:
+    # StorageTool's parser takes "-t -abc" for a missing value: one id in 64 did that.
+    from scada.local_stack.kafka import _random_cluster_id
+
+    ids = [_random_cluster_id() for _ in range(2000)]
+    assert not [i for i in ids if i.startswith("-")]
+    assert all(len(i) == 22 for i in ids)

@@ -135,5 +135,13 @@ def _java(
 
 
 def _random_cluster_id() -> str:
-    """A KRaft cluster id: 16 random bytes, URL-safe base64 without padding (as StorageTool)."""
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    """A KRaft cluster id: 16 random bytes, URL-safe base64 without padding (as StorageTool).
+
+    Never starting with '-' (as Kafka's own ``Uuid.randomUuid``): StorageTool's
+    argument parser reads ``-t -xyz…`` as a missing value and refuses to format, one
+    cluster in 64 (a fresh-clone CI run met it).
+    """
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
