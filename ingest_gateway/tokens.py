@@ -211,7 +211,7 @@ class TokenStore:
         if self._org_stations[org_id] + len(stations) > self._max_stations:
             raise Forbidden(
                 f"registering {len(stations)} new station(s) would take organisation {org_id} "
-                f"past its limit of {self._max_stations} stations registered by tokens; "
+                f"past the {self._max_stations} stations its '*' tokens may register; "
                 "an operator can register more with 'scada tokens create --stations ...'"
             )
         try:
