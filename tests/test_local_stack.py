@@ -125,3 +125,33 @@ def test_kafka_cluster_ids_never_start_with_a_dash() -> None:
     ids = [_random_cluster_id() for _ in range(2000)]
     assert not [i for i in ids if i.startswith("-")]
     assert all(len(i) == 22 for i in ids)
+
+
+def test_a_started_process_is_not_taken_for_dead_while_its_command_line_changes(
+    tmp_path: Path,
+) -> None:
+    """``has_exited`` asks the kernel, not the marker (mid-exec a command line is another's).
+
+    The start check once read a TimescaleDB that was starting (``unshare`` → ``sh`` →
+    ``chroot`` → ``postgres``) as exited, because its marker was not yet in view.
+    """
+    process = ManagedProcess(
+        name="sleeper",
+        pidfile=tmp_path / "sleeper.pid",
+        logfile=tmp_path / "sleeper.log",
+        marker="a marker this command line never shows",
+    )
+    process.start(["sleep", "30"])
+    try:
+        assert process.pid() is None  # by the marker: not ours (yet)
+        assert not process.has_exited()  # by the kernel: running
+    finally:
+        os.kill(int(process.pidfile.read_text()), signal.SIGKILL)
+
+    def exited() -> bool:
+        return process.has_exited()
+
+    deadline = time.monotonic() + 10
+    while not exited() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert exited()
