@@ -14,7 +14,6 @@ repeated.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import AsyncGenerator
@@ -23,6 +22,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 
+from scada.transient import cancel_and_wait
 from schemas.topics import Topic
 
 log = logging.getLogger(__name__)
@@ -76,9 +76,7 @@ class EventBroker:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_and_wait(self._task)
         await self.consumer.stop()
 
     def subscribe(self, user_id: str) -> tuple[asyncio.Queue[Delivery], Positions]:

@@ -37,6 +37,7 @@ from aiokafka.errors import KafkaError
 from aiokafka.partitioner import murmur2
 
 from historical_service.metrics import LIVE_DROPPED, LIVE_WATCHERS
+from scada.transient import cancel_and_wait
 from schemas.topics import Topic
 from stream_processors.decoding import decode
 
@@ -119,9 +120,7 @@ class LiveFeed:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_and_wait(self._task)
         try:
             if self._consumer is not None:
                 await self._consumer.stop()

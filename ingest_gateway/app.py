@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import math
 import time
@@ -30,7 +29,7 @@ from ingest_gateway.tokens import TokenStore
 from ingest_gateway.validation import Limits
 from scada.kafka_clients import durable_producer
 from scada.startup import prepare_platform
-from scada.transient import BoundedCalls
+from scada.transient import BoundedCalls, cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -89,10 +88,7 @@ def create_app(settings: GatewaySettings) -> Starlette:
                 yield
             finally:
                 for task in background:
-                    task.cancel()
-                for task in background:
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await task
+                    await cancel_and_wait(task)
         finally:
             await producer.stop()
             store.close()

@@ -105,3 +105,18 @@ class BoundedCalls:
         self._behind.discard(task)
         if not task.cancelled():
             task.exception()  # retrieved: a late failure is not an unhandled one
+
+
+async def cancel_and_wait(task: asyncio.Task[Any]) -> None:
+    """Cancel ``task`` and wait until it has ended, cancelling again if it shrugged it off.
+
+    On Python 3.11, ``asyncio.wait_for`` swallows a cancellation that arrives as its
+    inner call completes (gh-86296, fixed in 3.12), and a loop that awaits it then runs
+    on: a single ``cancel()`` left the live feed running and the API's shutdown waiting
+    for it forever (a fresh-clone CI run).
+    """
+    while not task.done():
+        task.cancel()
+        await asyncio.wait({task}, timeout=1.0)
+    if not task.cancelled():
+        task.exception()  # retrieved: what it ended with was logged where it happened
