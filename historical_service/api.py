@@ -275,7 +275,11 @@ async def job_result(request: Request, user: User, state: ApiState) -> Response:
         limit = max(1, min(int(request.query_params.get("limit", "10000")), 100_000))
     except ValueError:
         return _problem(422, "invalid_request", "offset and limit must be whole numbers")
-    return ORJSONResponse(await json_page(path, offset, limit, job["rows_done"]))
+    try:
+        page = await json_page(path, offset, limit, job["rows_done"])
+    except FileNotFoundError:  # the janitor removed it since the check above
+        return _problem(410, "expired", "the result has expired; run the job again")
+    return ORJSONResponse(page)
 
 
 async def _stream_file(path: Path) -> AsyncIterator[bytes]:
