@@ -9,7 +9,8 @@ from uuid import UUID, uuid4
 
 import asyncpg
 
-from ingest_gateway.tokens import _register_stations, hash_token
+from ingest_gateway.tokens import hash_token
+from scada.storage.stations import register_stations
 
 PREFIX = "scadau_"
 
@@ -42,7 +43,7 @@ async def create_user(
     everything = stations == ["*"]
     listed = [] if everything else sorted(set(stations))
     async with conn.transaction():
-        owners = await _register_stations(conn, org_id, listed)
+        owners = await register_stations(conn, org_id, listed)
         foreign = sorted(s for s, owner in owners.items() if owner != org_id)
         if foreign:
             raise ValueError(f"stations {foreign} belong to another organisation")

@@ -21,6 +21,7 @@ from uuid import UUID, uuid4
 import asyncpg
 
 from ingest_gateway.errors import Forbidden, StorageUnavailable, Unauthenticated
+from scada.storage.stations import register_stations
 from scada.transient import BoundedCalls, database_unavailable
 
 log = logging.getLogger(__name__)
@@ -52,7 +53,7 @@ async def create_token(
     secret = PREFIX + secrets.token_urlsafe(32)
     token_id = uuid4()
     async with conn.transaction():
-        owners = await _register_stations(conn, org_id, listed)
+        owners = await register_stations(conn, org_id, listed)
         foreign = sorted(s for s, owner in owners.items() if owner != org_id)
         if foreign:
             raise Forbidden(f"stations {foreign} belong to another organisation")
@@ -67,25 +68,6 @@ async def create_token(
             hash_token(secret),
         )
     return token_id, secret
-
-
-async def _register_stations(
-    conn: asyncpg.Connection | asyncpg.Pool, org_id: str, stations: list[str]
-) -> dict[str, str]:
-    """Register unknown ``stations`` to ``org_id``; return every listed station's owner."""
-    if not stations:
-        return {}
-    await conn.execute(
-        "INSERT INTO ingest.stations (station_id, org_id) SELECT unnest($1::text[]), $2 "
-        "ON CONFLICT (station_id) DO NOTHING",
-        stations,
-        org_id,
-    )
-    rows = await conn.fetch(
-        "SELECT station_id, org_id FROM ingest.stations WHERE station_id = ANY($1::text[])",
-        stations,
-    )
-    return {r["station_id"]: r["org_id"] for r in rows}
 
 
 class TokenStore:
@@ -216,7 +198,7 @@ class TokenStore:
             )
         try:
             owners = await self._calls.run(
-                lambda: _register_stations(self._pool, org_id, stations), self._lookup_timeout * 2
+                lambda: register_stations(self._pool, org_id, stations), self._lookup_timeout * 2
             )
         except Exception as exc:
             if not database_unavailable(exc):
