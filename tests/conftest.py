@@ -12,6 +12,7 @@ import asyncio
 import gc
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -180,3 +181,16 @@ def processor_settings(backends: Backends, database_url: str, unique: str) -> An
         batch_max_wait_ms=50,
         metrics_port=0,
     )
+
+
+@pytest.fixture
+async def historical(
+    backends: Backends, database_url: str, unique: str, tmp_path: Path
+) -> AsyncIterator[tuple[Any, Any]]:
+    """This test's historical API and workers, running: (settings, HTTP client)."""
+    from tests.history import historical_app
+
+    async with historical_app(
+        backends.kafka_bootstrap, database_url, unique, tmp_path / "results"
+    ) as running:
+        yield running

@@ -14,10 +14,12 @@ import asyncpg
 import httpx
 import uvicorn
 
+from historical_service import jobs
 from historical_service.app import create_app
 from historical_service.service import run_workers
 from historical_service.settings import HistoricalSettings
 from historical_service.users import create_user
+from schemas.historical import RunHistoricalQuery
 from stream_processors.decoding import StoredMessage, Values
 from stream_processors.writer import prepare_connection, write_batch
 from tests.pipeline import wait_for
@@ -97,3 +99,22 @@ async def new_user(database_url: str, stations: list[str], max_days: int = 400) 
         )
     finally:
         await conn.close()
+
+
+async def record_job(database_url: str, command: RunHistoricalQuery) -> None:
+    """The job's row, as the API writes it before publishing: workers run only recorded jobs."""
+    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=1)
+    try:
+        await jobs.insert_job(pool, command)
+    finally:
+        await pool.close()
+
+
+@asynccontextmanager
+async def historical_app(
+    kafka_bootstrap: str, database_url: str, unique: str, results_dir: Path
+) -> AsyncIterator[tuple[HistoricalSettings, httpx.AsyncClient]]:
+    """A test's own API and workers, running: their settings and an HTTP client."""
+    settings = historical_settings(kafka_bootstrap, database_url, unique, results_dir)
+    async with running_historical(settings) as client:
+        yield settings, client

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -113,3 +117,25 @@ async def assert_stored_exactly_once(
         "SELECT sum(count) FROM telemetry.readings_1h WHERE station_id = ANY($1::text[])", stations
     )
     assert rollup == expected_rows * 8  # rollups counted every value once, too
+
+
+def start_processor(
+    settings: ProcessorSettings, database_url: str, log: Path
+) -> subprocess.Popen[bytes]:
+    """``python -m stream_processors`` on the test's topics and group, batches of 3,000."""
+    env = {
+        **os.environ,
+        "SCADA_KAFKA_BOOTSTRAP": settings.effective_kafka_bootstrap,
+        "SCADA_DATABASE_URL": database_url,
+        "SCADA_TOPIC_NAMESPACE": settings.topic_namespace,
+        "SCADA_CONSUMER_GROUP": settings.consumer_group,
+        "SCADA_METRICS_PORT": "0",
+        "SCADA_BATCH_MAX_READINGS": "3000",
+    }
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "stream_processors"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,6 +18,7 @@ from scada.local_stack import downloads
 from scada.local_stack.kafka import KafkaNode
 from scada.settings import PlatformSettings
 from stream_processors.settings import ProcessorSettings
+from tests import pipeline
 from tests.backends import Backends
 from tests.pipeline import (
     assert_stored_exactly_once,
@@ -44,24 +43,10 @@ async def test_sigkill_of_a_processor_mid_ingest_loses_and_duplicates_nothing(
 ) -> None:
     stations = [f"{unique}-{i}" for i in range(6)]
     token = await make_token(database_url, "org-a", stations)
-    env = {
-        **os.environ,
-        "SCADA_KAFKA_BOOTSTRAP": processor_settings.effective_kafka_bootstrap,
-        "SCADA_DATABASE_URL": database_url,
-        "SCADA_TOPIC_NAMESPACE": unique,
-        "SCADA_CONSUMER_GROUP": processor_settings.consumer_group,
-        "SCADA_METRICS_PORT": "0",
-        "SCADA_BATCH_MAX_READINGS": "3000",
-    }
 
     def start_processor(name: str) -> subprocess.Popen[bytes]:
-        with (tmp_path / f"{name}.log").open("wb") as log:
-            return subprocess.Popen(
-                [sys.executable, "-m", "stream_processors"],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
+        log = tmp_path / f"{name}.log"
+        return pipeline.start_processor(processor_settings, database_url, log)
 
     requests = 16
     per_request = 6000

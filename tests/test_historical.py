@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,28 +21,14 @@ import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer
 
-from historical_service import jobs
 from historical_service.janitor import remove_leftovers, sweep
-from historical_service.settings import HistoricalSettings
 from scada.kafka_clients import durable_producer
 from scada.kafka_topics import ensure_topics
 from schemas.historical import RunHistoricalQuery
-from tests.backends import Backends
-from tests.history import historical_settings, new_user, running_historical, store
+from tests.history import new_user, record_job, store
 from tests.pipeline import wait_for
 
 T0 = datetime(2025, 6, 1, tzinfo=UTC)
-
-
-@pytest.fixture
-async def historical(
-    backends: Backends, database_url: str, unique: str, tmp_path: Path
-) -> AsyncIterator[tuple[HistoricalSettings, httpx.AsyncClient]]:
-    settings = historical_settings(
-        backends.kafka_bootstrap, database_url, unique, tmp_path / "results"
-    )
-    async with running_historical(settings) as client:
-        yield settings, client
 
 
 async def _seed(database_url: str, station: str, count: int) -> None:
@@ -405,11 +390,7 @@ async def test_a_job_whose_worker_is_killed_completes_on_another(
             requested_at=datetime.now(UTC),
         )
         await ensure_topics(own.effective_kafka_bootstrap, own.topics.all())
-        pool = await asyncpg.create_pool(database_url, min_size=1, max_size=1)
-        try:  # the job's row first, as the API writes it: the worker runs only recorded jobs
-            await jobs.insert_job(pool, command)
-        finally:
-            await pool.close()
+        await record_job(database_url, command)
         producer = durable_producer(own.effective_kafka_bootstrap, client_id="test")
         await producer.start()
         try:

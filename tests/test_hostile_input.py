@@ -7,24 +7,19 @@ what no worker can run, requests that once stopped a process.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
 import asyncpg
 import httpx
 import orjson
-import pytest
 
-from historical_service import jobs
 from historical_service.settings import HistoricalSettings
 from ingest_gateway.settings import GatewaySettings
 from schemas.historical import RunHistoricalQuery
 from stream_processors.settings import ProcessorSettings
-from tests.backends import Backends
-from tests.history import historical_settings, new_user, running_historical, store
+from tests.history import new_user, record_job, store
 from tests.pipeline import make_token, readings, running_gateway, running_sink, wait_for
 
 T0 = datetime(2026, 2, 1, tzinfo=UTC)
@@ -89,17 +84,6 @@ async def test_records_the_core_cannot_store_are_dead_lettered_and_the_sink_goes
     assert any("1970-01-01" in letter.reason for letter in letters)
 
 
-@pytest.fixture
-async def historical(
-    backends: Backends, database_url: str, unique: str, tmp_path: Path
-) -> AsyncIterator[tuple[HistoricalSettings, httpx.AsyncClient]]:
-    settings = historical_settings(
-        backends.kafka_bootstrap, database_url, unique, tmp_path / "results"
-    )
-    async with running_historical(settings) as client:
-        yield settings, client
-
-
 async def test_a_job_that_cannot_run_fails_and_the_worker_runs_the_next(
     historical: tuple[HistoricalSettings, httpx.AsyncClient],
     database_url: str,
@@ -127,11 +111,7 @@ async def test_a_job_that_cannot_run_fails_and_the_worker_runs_the_next(
         resolution="now and then",
         requested_at=datetime.now(UTC),
     )
-    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=1)
-    try:
-        await jobs.insert_job(pool, broken)
-    finally:
-        await pool.close()
+    await record_job(database_url, broken)
     topic = settings.topics.historical_requests
     await producer.send_and_wait(
         topic.name, topic.serialize(broken), key=str(broken.job_id).encode()
@@ -191,11 +171,7 @@ async def test_a_command_that_does_not_match_its_job_row_is_not_run(
         resolution="raw",
         requested_at=datetime.now(UTC),
     )
-    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=1)
-    try:
-        await jobs.insert_job(pool, job)
-    finally:
-        await pool.close()
+    await record_job(database_url, job)
     forged = job.model_copy(update={"user_id": str(other_id), "stations": [theirs]})
     topic = settings.topics.historical_requests
     await producer.send_and_wait(topic.name, topic.serialize(forged), key=str(job.job_id).encode())

@@ -10,10 +10,8 @@ idempotent, so every acknowledged reading is stored exactly once.
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,6 +20,7 @@ import asyncpg
 
 from ingest_gateway.settings import GatewaySettings
 from stream_processors.settings import ProcessorSettings
+from tests import pipeline
 from tests.pipeline import (
     assert_stored_exactly_once,
     make_token,
@@ -45,27 +44,13 @@ async def test_ten_sigkills_of_a_processor_under_load_store_each_reading_once(
 ) -> None:
     stations = [f"{unique}-{i}" for i in range(6)]
     token = await make_token(database_url, "org-a", stations)
-    env = {
-        **os.environ,
-        "SCADA_KAFKA_BOOTSTRAP": processor_settings.effective_kafka_bootstrap,
-        "SCADA_DATABASE_URL": database_url,
-        "SCADA_TOPIC_NAMESPACE": unique,
-        "SCADA_CONSUMER_GROUP": processor_settings.consumer_group,
-        "SCADA_METRICS_PORT": "0",
-        "SCADA_BATCH_MAX_READINGS": "3000",
-    }
     started = 0
 
     def start_processor() -> subprocess.Popen[bytes]:
         nonlocal started
         started += 1
-        with (tmp_path / f"processor-{started}.log").open("wb") as log:
-            return subprocess.Popen(
-                [sys.executable, "-m", "stream_processors"],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
+        log = tmp_path / f"processor-{started}.log"
+        return pipeline.start_processor(processor_settings, database_url, log)
 
     accepted: list[str] = []
     per_request = 600

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import asyncpg
 import httpx
@@ -14,19 +12,8 @@ from historical_service import api
 from historical_service.settings import HistoricalSettings
 from historical_service.users import create_user
 from tests.backends import Backends
-from tests.history import historical_settings, new_user, running_historical
+from tests.history import new_user
 from tests.pipeline import make_token, wait_for
-
-
-@pytest.fixture
-async def historical(
-    backends: Backends, database_url: str, unique: str, tmp_path: Path
-) -> AsyncIterator[tuple[HistoricalSettings, httpx.AsyncClient]]:
-    settings = historical_settings(
-        backends.kafka_bootstrap, database_url, unique, tmp_path / "results"
-    )
-    async with running_historical(settings) as client:
-        yield settings, client
 
 
 async def test_users_of_another_organisations_stations_are_refused(
