@@ -12,14 +12,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from base.kafka_clients import durable_producer
+from base.startup import prepare_platform
+from base.transient import DATABASE_UNAVAILABLE
 from historical_service import api, dashboard
 from historical_service.events import EventBroker
 from historical_service.live import LiveFeed
 from historical_service.openapi import OPENAPI
 from historical_service.settings import HistoricalSettings
-from scada.kafka_clients import durable_producer
-from scada.startup import prepare_platform
-from scada.transient import DATABASE_UNAVAILABLE
 
 
 async def _openapi(request: Request) -> Response:

@@ -22,7 +22,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 
-from scada.transient import cancel_and_wait
+from base.transient import cancel_and_wait
 from schemas.topics import Topic
 
 log = logging.getLogger(__name__)

@@ -36,8 +36,8 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 from aiokafka.partitioner import murmur2
 
+from base.transient import cancel_and_wait
 from historical_service.metrics import LIVE_DROPPED, LIVE_WATCHERS
-from scada.transient import cancel_and_wait
 from schemas.topics import Topic
 from stream_processors.decoding import decode
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from scada.durations import parse_duration
+from base.durations import parse_duration
 
 # Bucket widths ``auto`` may choose from, smallest first.
 NICE = (

@@ -6,11 +6,11 @@ import asyncio
 
 import asyncpg
 
+from base.kafka_clients import durable_producer
+from base.startup import prepare_platform
 from historical_service.janitor import run_janitor
 from historical_service.settings import HistoricalSettings
 from historical_service.worker import Worker
-from scada.kafka_clients import durable_producer
-from scada.startup import prepare_platform
 
 
 async def run_workers(settings: HistoricalSettings, stop: asyncio.Event) -> None:

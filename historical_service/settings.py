@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pydantic import Field
 
-from scada.settings import PlatformSettings
+from base.settings import PlatformSettings
 from stream_processors.settings import SINK_GROUP
 
 _CHECKOUT = Path(__file__).resolve().parents[1]

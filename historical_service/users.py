@@ -9,8 +9,8 @@ from uuid import UUID, uuid4
 
 import asyncpg
 
+from base.storage.stations import register_stations
 from ingest_gateway.tokens import hash_token
-from scada.storage.stations import register_stations
 
 PREFIX = "scadau_"
 

@@ -35,12 +35,12 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
 from pydantic import ValidationError
 
+from base.transient import unavailable
 from historical_service import jobs, metrics
 from historical_service.query import chunks, copy_windows, header
 from historical_service.resolution import Plan, plan
 from historical_service.settings import HistoricalSettings
 from historical_service.users import denied_stations, user_by_id
-from scada.transient import unavailable
 from schemas.historical import (
     HistoricalJobCancelled,
     HistoricalJobCompleted,

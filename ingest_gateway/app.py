@@ -18,6 +18,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from base.kafka_clients import durable_producer
+from base.startup import prepare_platform
+from base.transient import BoundedCalls, cancel_and_wait
 from ingest_gateway import metrics, routes
 from ingest_gateway.errors import GatewayError
 from ingest_gateway.local_store import LocalStore
@@ -27,9 +30,6 @@ from ingest_gateway.settings import GatewaySettings
 from ingest_gateway.state import GatewayState
 from ingest_gateway.tokens import TokenStore
 from ingest_gateway.validation import Limits
-from scada.kafka_clients import durable_producer
-from scada.startup import prepare_platform
-from scada.transient import BoundedCalls, cancel_and_wait
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from scada.errors import ScadaError
+from base.errors import ScadaError
 
 
 class GatewayError(ScadaError):

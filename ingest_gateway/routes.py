@@ -13,13 +13,13 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from base.transient import database_unavailable
 from ingest_gateway import metrics
 from ingest_gateway.errors import PayloadTooLarge, StorageUnavailable
 from ingest_gateway.ingests import accepted_status, ingest_status
 from ingest_gateway.local_store import AcceptedIngest
 from ingest_gateway.state import GatewayState
 from ingest_gateway.validation import decode_body, parse_readings
-from scada.transient import database_unavailable
 
 log = logging.getLogger(__name__)
 

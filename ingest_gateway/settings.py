@@ -6,8 +6,8 @@ from pathlib import Path
 
 from pydantic import Field, model_validator
 
-from scada.kafka_clients import MAX_REQUEST_SIZE
-from scada.settings import PlatformSettings
+from base.kafka_clients import MAX_REQUEST_SIZE
+from base.settings import PlatformSettings
 from schemas.topics import READINGS
 
 _ENVELOPE_ROOM = 64 * 1024  # record headers and batch overhead around a message's value

@@ -20,9 +20,9 @@ from uuid import UUID, uuid4
 
 import asyncpg
 
+from base.storage.stations import register_stations
+from base.transient import BoundedCalls, database_unavailable
 from ingest_gateway.errors import Forbidden, StorageUnavailable, Unauthenticated
-from scada.storage.stations import register_stations
-from scada.transient import BoundedCalls, database_unavailable
 
 log = logging.getLogger(__name__)
 

@@ -8,8 +8,8 @@ import logging
 import asyncpg
 from aiokafka import AIOKafkaConsumer
 
-from scada.kafka_clients import durable_producer
-from scada.startup import prepare_platform
+from base.kafka_clients import durable_producer
+from base.startup import prepare_platform
 from stream_processors.settings import ProcessorSettings
 from stream_processors.sink import SinkConfig, TimescaleSink
 from stream_processors.writer import prepare_connection

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from scada.settings import PlatformSettings
+from base.settings import PlatformSettings
 
 SINK_GROUP = "scada.stream-processors.timescaledb"
 

@@ -11,7 +11,7 @@ The checkpoint order, per batch (quix-streams' order, written down):
 A crash between 2 and 3 redelivers the batch, and the write is idempotent,
 so every acknowledged reading ends up in the database exactly once.
 
-Every exception is one of two kinds. *Transient* (``scada.transient``: the
+Every exception is one of two kinds. *Transient* (``base.transient``: the
 database or Kafka is away, or a lock race): wait and retry, dead-letter nothing.
 *Everything else*, whatever its type (a value PostgreSQL refuses, an instant
 that overflows, a bug a record trips): the batch is split until the offending
@@ -35,7 +35,7 @@ from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from aiokafka.structs import ConsumerRecord
 from pydantic import ValidationError
 
-from scada.transient import database_unavailable, kafka_unavailable
+from base.transient import database_unavailable, kafka_unavailable
 from schemas.topics import TopicSet
 from stream_processors import metrics
 from stream_processors.dead_letters import (

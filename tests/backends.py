@@ -20,8 +20,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from scada.local_stack.stack import LocalStack
-from scada.settings import PlatformSettings
+from base.settings import PlatformSettings
+from tooling.local_stack.stack import LocalStack
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ class Backends:
             "SCADA_TOPIC_NAMESPACE": namespace,
         }
         return subprocess.run(
-            [sys.executable, "-m", "scada", *args],
+            [sys.executable, "-m", "tooling", *args],
             capture_output=True,
             text=True,
             env=env,

@@ -21,7 +21,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
-from scada.storage.database import prepare_database
+from base.storage.database import prepare_database
 from tests.backends import Backends, provide_backends
 
 

@@ -21,9 +21,9 @@ import orjson
 from ingest_gateway.app import create_app
 from ingest_gateway.settings import GatewaySettings
 from ingest_gateway.tokens import create_token
-from scada.simulator.weather import SENSORS
 from stream_processors.service import run_sink
 from stream_processors.settings import ProcessorSettings
+from tooling.simulator.weather import SENSORS
 
 
 def readings(

@@ -24,12 +24,9 @@ import httpx
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 
+from base.settings import PlatformSettings
 from historical_service.settings import HistoricalSettings
 from ingest_gateway.settings import GatewaySettings
-from scada.local_stack import downloads
-from scada.local_stack.health import kafka_brokers
-from scada.local_stack.kafka import KafkaNode
-from scada.settings import PlatformSettings
 from stream_processors.settings import ProcessorSettings
 from tests.backends import Backends
 from tests.history import historical_settings, new_user, running_historical, store
@@ -42,6 +39,9 @@ from tests.pipeline import (
     running_sink,
     wait_for,
 )
+from tooling.local_stack import downloads
+from tooling.local_stack.health import kafka_brokers
+from tooling.local_stack.kafka import KafkaNode
 
 BASE_PORT = 22092
 START = datetime(2026, 7, 1, tzinfo=UTC)

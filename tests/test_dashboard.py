@@ -22,12 +22,12 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from playwright.async_api import Browser, Page, async_playwright, expect
 
-from scada.browser import CHROMIUM, launch_options
-from scada.simulator.client import Poster, live
 from schemas.readings import Reading, StationReadingsAccepted
 from tests.backends import Backends
 from tests.history import historical_settings, new_user, running_historical, store
 from tests.pipeline import make_token, running_gateway, running_sink
+from tooling.browser import CHROMIUM, launch_options
+from tooling.simulator.client import Poster, live
 
 
 @dataclass

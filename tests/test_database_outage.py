@@ -23,10 +23,9 @@ from typing import Any
 import asyncpg
 import pytest
 
+from base.settings import PlatformSettings
+from base.storage.database import prepare_database
 from ingest_gateway.settings import GatewaySettings
-from scada.local_stack.timescaledb import TimescaleServer
-from scada.settings import PlatformSettings
-from scada.storage.database import prepare_database
 from stream_processors.settings import ProcessorSettings
 from tests.history import historical_settings, new_user, running_historical, store
 from tests.pipeline import (
@@ -38,6 +37,7 @@ from tests.pipeline import (
     running_sink,
     wait_for,
 )
+from tooling.local_stack.timescaledb import TimescaleServer
 
 # Below Linux's ephemeral range (32768-60999): a client retrying a dead port there can
 # be handed that very port for its own socket and connect to itself.

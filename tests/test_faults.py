@@ -13,10 +13,8 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import pytest
 
+from base.settings import PlatformSettings
 from ingest_gateway.settings import GatewaySettings
-from scada.local_stack import downloads
-from scada.local_stack.kafka import KafkaNode
-from scada.settings import PlatformSettings
 from stream_processors.settings import ProcessorSettings
 from tests import pipeline
 from tests.backends import Backends
@@ -29,6 +27,8 @@ from tests.pipeline import (
     wait_for,
 )
 from tests.tcp_proxy import TcpProxy
+from tooling.local_stack import downloads
+from tooling.local_stack.kafka import KafkaNode
 
 JAN_1 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -122,7 +122,7 @@ async def test_gateway_answers_503_while_kafka_is_down_and_recovers_by_itself(
     own_kafka: Any, gateway_settings: GatewaySettings, database_url: str, unique: str
 ) -> None:
     node, libs = own_kafka
-    from scada.local_stack.health import kafka_brokers
+    from tooling.local_stack.health import kafka_brokers
 
     await wait_for(lambda: kafka_brokers(node.address), timeout=60, interval=0.5)
     station = f"{unique}-k"

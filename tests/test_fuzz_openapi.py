@@ -35,12 +35,12 @@ import pytest
 import schemathesis
 from starlette.applications import Starlette
 
+from base.storage.database import prepare_database
 from historical_service.app import create_app as create_historical_app
 from historical_service.openapi import OPENAPI as HISTORICAL_OPENAPI
 from ingest_gateway.app import create_app as create_gateway_app
 from ingest_gateway.openapi import OPENAPI as GATEWAY_OPENAPI
 from ingest_gateway.settings import GatewaySettings
-from scada.storage.database import prepare_database
 from tests.backends import Backends
 from tests.history import historical_settings, new_user
 from tests.pipeline import make_token

@@ -21,9 +21,9 @@ import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer
 
+from base.kafka_clients import durable_producer
+from base.kafka_topics import ensure_topics
 from historical_service.janitor import remove_leftovers, sweep
-from scada.kafka_clients import durable_producer
-from scada.kafka_topics import ensure_topics
 from schemas.historical import RunHistoricalQuery
 from tests.history import new_user, record_job, store
 from tests.pipeline import wait_for

@@ -9,8 +9,8 @@ from uuid import uuid4
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from scada.kafka_operations import consumer_lag, dead_letters, purge, replay
-from scada.kafka_topics import ensure_topics
+from base.kafka_operations import consumer_lag, dead_letters, purge, replay
+from base.kafka_topics import ensure_topics
 from schemas.readings import Reading, StationReadingsAccepted
 from schemas.topics import TopicSet
 from stream_processors.dead_letters import dead_letter_for_message

@@ -11,7 +11,7 @@ from uuid import uuid4
 import asyncpg
 from aiokafka import AIOKafkaProducer
 
-from scada.kafka_topics import ensure_topics
+from base.kafka_topics import ensure_topics
 from schemas.readings import Reading, StationReadingsAccepted
 from schemas.topics import READINGS
 

@@ -8,8 +8,8 @@ import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
-from scada.errors import ServerUnavailable
-from scada.kafka_topics import describe_topics, effective_replication, ensure_topics
+from base.errors import ServerUnavailable
+from base.kafka_topics import describe_topics, effective_replication, ensure_topics
 from schemas.topics import ALL_TOPICS, READINGS, Topic
 
 

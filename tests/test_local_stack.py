@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from scada.local_stack.kafka import KafkaNode
-from scada.local_stack.processes import ManagedProcess
 from tests.backends import Backends
+from tooling.local_stack.kafka import KafkaNode
+from tooling.local_stack.processes import ManagedProcess
 
 
 def _sleeper(tmp_path: Path, marker: str) -> ManagedProcess:
@@ -63,7 +63,7 @@ def local_only(backends: Backends) -> None:
 
 def _scada(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "scada", *args],
+        [sys.executable, "-m", "tooling", *args],
         capture_output=True,
         text=True,
         timeout=120,
@@ -120,7 +120,7 @@ def test_status_reports_a_service_that_died_as_stopped(tmp_path: Path) -> None:
 
 def test_kafka_cluster_ids_never_start_with_a_dash() -> None:
     # StorageTool's parser takes "-t -abc" for a missing value: one id in 64 did that.
-    from scada.local_stack.kafka import _random_cluster_id
+    from tooling.local_stack.kafka import _random_cluster_id
 
     ids = [_random_cluster_id() for _ in range(2000)]
     assert not [i for i in ids if i.startswith("-")]

@@ -8,9 +8,9 @@ from dataclasses import replace
 import asyncpg
 import pytest
 
-from scada.errors import MigrationError
-from scada.storage.features import enable_features
-from scada.storage.migrate import Migration, load_migrations, migrate
+from base.errors import MigrationError
+from base.storage.features import enable_features
+from base.storage.migrate import Migration, load_migrations, migrate
 
 
 def test_shipped_migrations_are_numbered_from_one_without_gaps() -> None:

@@ -29,12 +29,12 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from base.durations import LONGEST, parse_duration
 from historical_service.query import chunks
 from historical_service.resolution import plan
 from ingest_gateway.errors import GatewayError
 from ingest_gateway.publisher import encode_messages
 from ingest_gateway.validation import Limits, ReadingIn, parse_readings
-from scada.durations import LONGEST, parse_duration
 from schemas.readings import EARLIEST_TS, LATEST_TS, MAX_ABS_VALUE, StationReadingsAccepted
 from stream_processors.decoding import StoredMessage, decode
 from stream_processors.writer import stage

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from scada.settings import DEFAULT_DATABASE_URL, DEFAULT_KAFKA_BOOTSTRAP, PlatformSettings
+from base.settings import DEFAULT_DATABASE_URL, DEFAULT_KAFKA_BOOTSTRAP, PlatformSettings
 
 
 def test_unset_servers_mean_the_local_stack(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -12,11 +12,11 @@ import uvicorn
 
 from ingest_gateway.app import create_app
 from ingest_gateway.settings import GatewaySettings
-from scada.soak import SoakTarget, soak
 from stream_processors.settings import ProcessorSettings
 from tests.backends import Backends
 from tests.history import free_port, historical_settings, new_user, running_historical
 from tests.pipeline import make_token, running_sink, wait_for
+from tooling.soak import SoakTarget, soak
 
 
 @asynccontextmanager

@@ -1,0 +1,5 @@
+"""``python -m tooling`` is the ``scada`` command."""
+
+from tooling.cli import main
+
+main()

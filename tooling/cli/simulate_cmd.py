@@ -1,0 +1,56 @@
+"""``scada simulate``: realistic weather-station traffic through the gateway."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from typing import Annotated
+
+import httpx
+import typer
+
+from base.durations import parse_duration
+from tooling.cli.output import say
+from tooling.simulator.client import Poster, backfill, live
+from tooling.simulator.weather import station_ids
+
+
+def simulate(
+    stations: Annotated[int, typer.Option(min=1, help="How many stations.")] = 10,
+    rate: Annotated[float, typer.Option(min=0, help="Live readings per second (0: none).")] = 10,
+    backfill_span: Annotated[
+        str | None, typer.Option("--backfill", help="History to post first, e.g. 365d.")
+    ] = None,
+    interval: Annotated[str, typer.Option(help="Spacing of backfilled readings.")] = "10s",
+    backfill_stations: Annotated[
+        int | None,
+        typer.Option(min=1, help="Backfill only the first N stations (default: all)."),
+    ] = None,
+    gateway: Annotated[str, typer.Option(help="Gateway base URL.")] = "http://127.0.0.1:8080",
+    token: Annotated[
+        str | None, typer.Option(help="Write token (default: $SCADA_TOKEN).", show_default=False)
+    ] = None,
+    prefix: Annotated[str, typer.Option(help="Station id prefix.")] = "AWS",
+) -> None:
+    """Post readings like automatic weather stations: live traffic, and a backfill beside it."""
+    secret = token or os.environ.get("SCADA_TOKEN")
+    if not secret:
+        raise typer.BadParameter("pass --token or set SCADA_TOKEN (scada tokens create prints one)")
+    ids = station_ids(stations, prefix)
+
+    async def run() -> None:
+        async with httpx.AsyncClient(base_url=gateway, timeout=60) as client:
+            poster = Poster(client, secret)
+            tasks = []
+            if backfill_span:  # history and live traffic side by side, as stations catch up
+                history = ids[:backfill_stations] if backfill_stations else ids
+                span, spacing = parse_duration(backfill_span), parse_duration(interval)
+                tasks.append(backfill(Poster(client, secret), history, span, spacing, say))
+            if rate > 0:
+                say(f"live: {len(ids)} stations, about {rate:g} readings/s to {gateway}")
+                tasks.append(live(poster, ids, rate, say))
+            await asyncio.gather(*tasks)
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run())
