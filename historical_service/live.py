@@ -38,8 +38,8 @@ from aiokafka.partitioner import murmur2
 
 from base.transient import cancel_and_wait
 from historical_service.metrics import LIVE_DROPPED, LIVE_WATCHERS
+from schemas.readings_codec import decode
 from schemas.topics import Topic
-from stream_processors.decoding import decode
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from historical_service.api import JobRequest
+from historical_service.routes.jobs import JobRequest
 from schemas.readings import IDENTIFIER_PATTERN
 
 _ERROR = {

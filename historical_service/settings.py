@@ -7,7 +7,7 @@ from pathlib import Path
 from pydantic import Field
 
 from base.settings import PlatformSettings
-from stream_processors.settings import SINK_GROUP
+from schemas.groups import HISTORICAL_WORKERS_GROUP, SINK_GROUP
 
 _CHECKOUT = Path(__file__).resolve().parents[1]
 
@@ -22,7 +22,7 @@ class HistoricalSettings(PlatformSettings):
     lease_seconds: float = Field(
         default=10.0, gt=0, description="A silent worker loses its job after this."
     )
-    worker_group: str = Field(default="scada.historical.workers")
+    worker_group: str = Field(default=HISTORICAL_WORKERS_GROUP)
     sink_group: str = Field(
         default=SINK_GROUP,
         description="The stream processors' group: live charts also read what it has not stored.",

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 import asyncpg
 from starlette.applications import Starlette
@@ -18,11 +16,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from base.http.errors import HttpError
+from base.http.responses import error_body, error_response, exception_handlers, prometheus_metrics
 from base.kafka_clients import durable_producer
 from base.startup import prepare_platform
 from base.transient import BoundedCalls, cancel_and_wait
 from ingest_gateway import metrics, routes
-from ingest_gateway.errors import GatewayError
 from ingest_gateway.local_store import LocalStore
 from ingest_gateway.publisher import ReadingsPublisher
 from ingest_gateway.rate_limit import ReadingsRateLimiter
@@ -101,9 +100,9 @@ def create_app(settings: GatewaySettings) -> Starlette:
             Route("/v1/ingests/{ingest_id}", routes.get_ingest, name="ingest_status"),
             Route("/openapi.json", routes.openapi),
             Route("/healthz", routes.healthz),
-            Route("/metrics", routes.prometheus_metrics),
+            Route("/metrics", prometheus_metrics),
         ],
-        exception_handlers={GatewayError: gateway_error},
+        exception_handlers=exception_handlers(gateway_error),
         middleware=[Middleware(RequestMetrics)],
         lifespan=lifespan,
     )
@@ -125,19 +124,13 @@ async def _purge_expired(store: LocalStore, every: float = 600.0) -> None:
 
 
 async def gateway_error(request: Request, exc: Exception) -> Response:
-    """The one place where an error becomes an HTTP response."""
-    assert isinstance(exc, GatewayError)
-    legacy = request.url.path == LEGACY_PATH
-    body: dict[str, Any] = {"error": exc.code, "message": exc.message}
-    if exc.errors:
-        body["errors"] = exc.errors
-    if legacy:
-        body = {"status": "error", **body}
-    headers = {}
-    if exc.retry_after is not None:
-        headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
+    """The one place where a refusal becomes a response: counted, and in the seed's shape
+    on the legacy path."""
+    assert isinstance(exc, HttpError)
     metrics.REQUESTS_REJECTED.labels(reason=exc.code).inc()
-    return routes.ORJSONResponse(body, exc.http_status, headers=headers)
+    if request.url.path == LEGACY_PATH:
+        return error_response(exc, {"status": "error", **error_body(exc)})
+    return error_response(exc)
 
 
 class RequestMetrics:

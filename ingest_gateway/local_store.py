@@ -29,7 +29,7 @@ from uuid import UUID
 
 import orjson
 
-from ingest_gateway.errors import IdempotencyConflict, StorageUnavailable
+from ingest_gateway.errors import DatabaseUnavailable, IdempotencyConflict
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +104,7 @@ class LocalStore:
         try:
             row = self._claim(str(token_id), key, digest)
         except sqlite3.Error as exc:  # a full or failing disk: nothing was published yet
-            raise StorageUnavailable(
+            raise DatabaseUnavailable(
                 f"the gateway could not record the Idempotency-Key ({exc}); retry",
                 retry_after=5.0,
             ) from exc

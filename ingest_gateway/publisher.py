@@ -17,7 +17,6 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-import orjson
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
@@ -25,10 +24,10 @@ from ingest_gateway import metrics
 from ingest_gateway.errors import KafkaUnavailable
 from ingest_gateway.validation import ReadingIn
 from schemas.readings import StationReadingsAccepted
+from schemas.readings_codec import encode_messages
 from schemas.topics import Topic
 
 RETRY_AFTER_SECONDS = 5.0
-RECEIPT_ROOM = 128
 
 
 class ReadingsPublisher:
@@ -90,69 +89,6 @@ class ReadingsPublisher:
             ) from exc
         metrics.PRODUCE_SECONDS.observe(time.perf_counter() - started)
         return len(futures)
-
-
-def encode_messages(
-    ingest_id: UUID,
-    org_id: str,
-    readings: list[ReadingIn],
-    accepted_at: datetime,
-    chunk_size: int,
-    max_bytes: int = 1024 * 1024,
-    *,
-    token_id: UUID | None = None,
-) -> list[tuple[str, int, bytes]]:
-    """``(station_id, chunk, value)`` per message: readings grouped by station, order kept.
-
-    A message has at most ``chunk_size`` readings, and is halved until it has at most
-    ``max_bytes`` bytes (or a single reading). With ``token_id``, every message also
-    carries the ingest's receipt: the token and the ingest's reading and message counts
-    (spliced in after encoding, since the count of messages is known only then).
-
-    Encoded with orjson straight from the validated readings; the bytes are a
-    ``StationReadingsAccepted`` (a test decodes them with the topic's model).
-    """
-    by_station: dict[str, list[dict[str, Any]]] = {}
-    for reading in readings:
-        by_station.setdefault(reading["station_id"], []).append(
-            {"ts": reading["ts"], "values": reading["values"]}
-        )
-    envelope = {
-        "schema_version": 1,
-        "ingest_id": str(ingest_id),
-        "org_id": org_id,
-        "accepted_at": accepted_at,
-    }
-    # Room for the receipt spliced in below (at most 108 bytes: a UUID and two counts).
-    budget = max_bytes - (RECEIPT_ROOM if token_id is not None else 0)
-    out: list[tuple[str, int, bytes]] = []
-    for station_id, station_readings in by_station.items():
-        chunk = 0
-        pending = [
-            station_readings[start : start + chunk_size]
-            for start in range(0, len(station_readings), chunk_size)
-        ]
-        pending.reverse()
-        while pending:
-            part = pending.pop()
-            value = orjson.dumps(
-                {**envelope, "station_id": station_id, "chunk": chunk, "readings": part}
-            )
-            if len(value) > budget and len(part) > 1:
-                half = len(part) // 2
-                pending += [part[half:], part[:half]]  # the first half next: order kept
-                continue
-            out.append((station_id, chunk, value))
-            chunk += 1
-    if token_id is None:
-        return out
-    receipt = b',"token_id":"%s","ingest_readings":%d,"ingest_messages":%d}' % (
-        str(token_id).encode(),
-        len(readings),
-        len(out),
-    )
-    # orjson writes an object as ``{...}``: the receipt goes before its closing brace.
-    return [(station, chunk, value[:-1] + receipt) for station, chunk, value in out]
 
 
 def _observe(future: asyncio.Future[Any]) -> None:

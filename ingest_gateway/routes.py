@@ -8,25 +8,21 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-import orjson
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
+from base.http.errors import NotFound
+from base.http.requests import read_body
+from base.http.responses import ORJSONResponse
 from base.transient import database_unavailable
 from ingest_gateway import metrics
-from ingest_gateway.errors import PayloadTooLarge, StorageUnavailable
+from ingest_gateway.errors import DatabaseUnavailable
 from ingest_gateway.ingests import accepted_status, ingest_status
 from ingest_gateway.local_store import AcceptedIngest
 from ingest_gateway.state import GatewayState
 from ingest_gateway.validation import decode_body, parse_readings
 
 log = logging.getLogger(__name__)
-
-
-class ORJSONResponse(JSONResponse):
-    def render(self, content: Any) -> bytes:
-        return orjson.dumps(content)
 
 
 async def post_readings(request: Request) -> Response:
@@ -43,7 +39,7 @@ async def _ingest(request: Request, *, legacy: bool) -> Response:
     started = time.perf_counter()
     state: GatewayState = request.app.state.gateway
     token = await state.tokens.authenticate(request.headers.get("authorization"))
-    raw = await _read_body(request, state.limits.max_body_bytes)
+    raw = await read_body(request, state.limits.max_body_bytes)
     key = request.headers.get("idempotency-key")
     if key is not None:
         stored = state.store.claim(token.token_id, key, raw)
@@ -136,7 +132,7 @@ async def get_ingest(request: Request) -> Response:
     try:
         ingest_id = UUID(request.path_params["ingest_id"])
     except ValueError:
-        return ORJSONResponse({"error": "not_found", "message": "no such ingest"}, 404)
+        raise NotFound("no such ingest") from None
     local = state.store.accepted(ingest_id, token.org_id)
     try:
         status = await state.database_calls.run(
@@ -146,7 +142,7 @@ async def get_ingest(request: Request) -> Response:
         if not database_unavailable(exc):
             raise
         if local is None:
-            raise StorageUnavailable(
+            raise DatabaseUnavailable(
                 "the ingest's status is kept in the database, which is unavailable; retry",
                 retry_after=5.0,
             ) from exc
@@ -156,13 +152,8 @@ async def get_ingest(request: Request) -> Response:
     elif status is not None and local is not None and status["response_time_ms"] is None:
         status["response_time_ms"] = local.response_time_ms
     if status is None:
-        return ORJSONResponse({"error": "not_found", "message": "no such ingest"}, 404)
+        raise NotFound("no such ingest")
     return ORJSONResponse(status)
-
-
-async def prometheus_metrics(request: Request) -> Response:
-    """Prometheus exposition, at exactly ``/metrics`` (no redirect)."""
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
 async def healthz(request: Request) -> Response:
@@ -173,17 +164,3 @@ async def openapi(request: Request) -> Response:
     from ingest_gateway.openapi import OPENAPI
 
     return ORJSONResponse(OPENAPI)
-
-
-async def _read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"the body is {declared} bytes; the limit is {limit}")
-    chunks = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"the body exceeds {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)

@@ -8,6 +8,7 @@ from pydantic import Field, model_validator
 
 from base.kafka_clients import MAX_REQUEST_SIZE
 from base.settings import PlatformSettings
+from schemas.readings import MAX_SENSORS
 from schemas.topics import READINGS
 
 _ENVELOPE_ROOM = 64 * 1024  # record headers and batch overhead around a message's value
@@ -18,7 +19,12 @@ class GatewaySettings(PlatformSettings):
     port: int = Field(default=8080, description="Port of the gateway (HTTP and /metrics).")
     max_body_bytes: int = Field(default=16 * 1024 * 1024, description="Largest (inflated) body.")
     max_readings_per_request: int = Field(default=50_000, ge=1)
-    max_sensors_per_reading: int = Field(default=256, ge=1)
+    max_sensors_per_reading: int = Field(
+        default=MAX_SENSORS,
+        ge=1,
+        le=MAX_SENSORS,
+        description="May be lowered, not raised: the readings contract allows at most this many.",
+    )
     produce_timeout_seconds: float = Field(
         default=3.0, gt=0, description="How long to wait for Kafka's acks before answering 503."
     )

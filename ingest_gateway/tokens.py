@@ -20,9 +20,10 @@ from uuid import UUID, uuid4
 
 import asyncpg
 
+from base.http.requests import bearer_secret
 from base.storage.stations import register_stations
 from base.transient import BoundedCalls, database_unavailable
-from ingest_gateway.errors import Forbidden, StorageUnavailable, Unauthenticated
+from ingest_gateway.errors import DatabaseUnavailable, Forbidden, Unauthenticated
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +83,7 @@ class TokenStore:
       database too, so only a revocation in the last interval before an outage waits
       for it to end;
     - a token not in the snapshot (created since the last refresh) is looked up once,
-      with ``lookup_timeout``; if the database cannot answer, :class:`StorageUnavailable`
+      with ``lookup_timeout``; if the database cannot answer, :class:`DatabaseUnavailable`
       (503, retry); an unknown secret is remembered as unknown until the next refresh;
     - a ``'*'`` token registers a station it is the first to write (the database row
       decides the owner); an organisation registers at most ``max_stations_per_org``
@@ -140,10 +141,7 @@ class TokenStore:
                 log.warning("could not refresh tokens (%r); serving the last snapshot", exc)
 
     async def authenticate(self, authorization: str | None) -> Token:
-        scheme, _, secret = (authorization or "").partition(" ")
-        if scheme.lower() != "bearer" or not secret.strip():
-            raise Unauthenticated("send the station token as 'Authorization: Bearer <token>'")
-        digest = hash_token(secret.strip())
+        digest = hash_token(bearer_secret(authorization, "station token"))
         token = self._tokens.get(digest)
         if token is not None:
             return token
@@ -169,7 +167,7 @@ class TokenStore:
         except Exception as exc:
             if not database_unavailable(exc):
                 raise
-            raise StorageUnavailable(
+            raise DatabaseUnavailable(
                 "this token is new to the gateway and the database that would confirm it "
                 "is unavailable; retry",
                 retry_after=5.0,
@@ -203,7 +201,7 @@ class TokenStore:
         except Exception as exc:
             if not database_unavailable(exc):
                 raise
-            raise StorageUnavailable(
+            raise DatabaseUnavailable(
                 f"new station(s) {', '.join(stations[:5])} cannot be registered while the "
                 "database is unavailable; readings of known stations are accepted; retry",
                 retry_after=5.0,

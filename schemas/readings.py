@@ -24,6 +24,10 @@ MAX_ABS_VALUE = 1e300
 sum, then coarser ones); past ~1.8e308 a double overflows and PostgreSQL refuses the
 row, so the edge refuses values that could get there rather than dead-lettering them."""
 
+MAX_SENSORS = 256
+"""No reading carries more sensor values. One reading is then at most ~25 kB, so any
+request within the gateway's body limit splits into messages Kafka accepts."""
+
 SensorValue = Annotated[float, Field(ge=-MAX_ABS_VALUE, le=MAX_ABS_VALUE)]
 
 LATEST_TS = datetime(2200, 1, 1, tzinfo=UTC)
@@ -46,7 +50,7 @@ class Reading(Message):
     """One station's sensor values at one instant; ``None`` means "sensor sent no value"."""
 
     ts: Timestamp
-    values: dict[Identifier, SensorValue | None] = Field(max_length=256)
+    values: dict[Identifier, SensorValue | None] = Field(max_length=MAX_SENSORS)
 
 
 class StationReadingsAccepted(Message):

@@ -14,9 +14,9 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
 
 from schemas.readings import ReadingDeadLettered
+from schemas.readings_codec import StoredMessage
 from schemas.topics import Topic
 from stream_processors import metrics
-from stream_processors.decoding import StoredMessage
 
 
 @dataclass(frozen=True)

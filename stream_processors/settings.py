@@ -5,8 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from base.settings import PlatformSettings
-
-SINK_GROUP = "scada.stream-processors.timescaledb"
+from schemas.groups import SINK_GROUP
 
 
 class ProcessorSettings(PlatformSettings):

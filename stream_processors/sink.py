@@ -36,6 +36,7 @@ from aiokafka.structs import ConsumerRecord
 from pydantic import ValidationError
 
 from base.transient import database_unavailable, kafka_unavailable
+from schemas.readings_codec import StoredMessage, decode
 from schemas.topics import TopicSet
 from stream_processors import metrics
 from stream_processors.dead_letters import (
@@ -43,7 +44,6 @@ from stream_processors.dead_letters import (
     dead_letter_for_message,
     send_dead_letters,
 )
-from stream_processors.decoding import StoredMessage, decode
 from stream_processors.writer import (
     MessageOutcome,
     Staged,

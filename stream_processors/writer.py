@@ -30,7 +30,7 @@ import asyncpg
 import orjson
 from asyncpg.pool import PoolConnectionProxy
 
-from stream_processors.decoding import Receipt, StoredMessage, Values
+from schemas.readings_codec import Receipt, StoredMessage, Values
 
 Connection = asyncpg.Connection | PoolConnectionProxy
 

@@ -20,7 +20,7 @@ from historical_service.service import run_workers
 from historical_service.settings import HistoricalSettings
 from historical_service.users import create_user
 from schemas.historical import RunHistoricalQuery
-from stream_processors.decoding import StoredMessage, Values
+from schemas.readings_codec import StoredMessage, Values
 from stream_processors.writer import prepare_connection, write_batch
 from tests.pipeline import wait_for
 

@@ -12,7 +12,7 @@ import pytest
 from pydantic import ValidationError
 
 from schemas.readings import StationReadingsAccepted
-from stream_processors.decoding import StoredMessage, _fast, decode
+from schemas.readings_codec import StoredMessage, _fast, decode
 
 
 def _valid() -> dict[str, Any]:

@@ -15,9 +15,9 @@ from ingest_gateway.errors import (
     RateLimited,
     UnsupportedMediaType,
 )
-from ingest_gateway.publisher import encode_messages
 from ingest_gateway.rate_limit import ReadingsRateLimiter
 from ingest_gateway.validation import Limits, decode_body, parse_readings
+from schemas.readings_codec import encode_messages
 from schemas.topics import READINGS
 from tests.pipeline import body, readings
 

@@ -12,9 +12,9 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from base.kafka_operations import consumer_lag, dead_letters, purge, replay
 from base.kafka_topics import ensure_topics
 from schemas.readings import Reading, StationReadingsAccepted
+from schemas.readings_codec import decode
 from schemas.topics import TopicSet
 from stream_processors.dead_letters import dead_letter_for_message
-from stream_processors.decoding import decode
 from tests.backends import Backends
 
 

@@ -30,13 +30,12 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from base.durations import LONGEST, parse_duration
+from base.http.errors import HttpError
 from historical_service.query import chunks
 from historical_service.resolution import plan
-from ingest_gateway.errors import GatewayError
-from ingest_gateway.publisher import encode_messages
 from ingest_gateway.validation import Limits, ReadingIn, parse_readings
 from schemas.readings import EARLIEST_TS, LATEST_TS, MAX_ABS_VALUE, StationReadingsAccepted
-from stream_processors.decoding import StoredMessage, decode
+from schemas.readings_codec import StoredMessage, decode, encode_messages
 from stream_processors.writer import stage
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -364,8 +363,8 @@ def test_every_message_of_several_readings_fits_max_bytes_as_the_gateway_publish
 def test_parse_readings_refuses_hostile_bodies_with_gateway_errors(raw: bytes) -> None:
     try:
         readings = parse_readings(raw, LIMITS, NOW)
-    except GatewayError as exc:  # a 422 or a 413, each with a message
-        refused: GatewayError | None = exc
+    except HttpError as exc:  # a 422 or a 413, each with a message
+        refused: HttpError | None = exc
     else:
         refused = None
         _through_the_pipeline(readings, 2000, 1024 * 1024)

@@ -8,7 +8,7 @@ import asyncpg
 import httpx
 import pytest
 
-from historical_service import api
+from historical_service.routes import streams as sse
 from historical_service.settings import HistoricalSettings
 from historical_service.users import create_user
 from tests.backends import Backends
@@ -37,7 +37,7 @@ async def test_a_revoked_user_is_refused_and_their_streams_close(
     unique: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(api, "HEARTBEAT_SECONDS", 0.5)
+    monkeypatch.setattr(sse, "HEARTBEAT_SECONDS", 0.5)
     _, client = historical
     user_id, token = await new_user(database_url, [f"{unique}-s"])
     auth = {"authorization": f"Bearer {token}"}
@@ -82,7 +82,7 @@ async def test_streams_are_bounded_per_user_and_leave_nothing_behind(
                 await probe.send(
                     probe.build_request("GET", "/v1/events", headers=auth), stream=True
                 )
-                for _ in range(api.MAX_STREAMS_PER_USER)
+                for _ in range(sse.MAX_STREAMS_PER_USER)
             ]
             try:
                 assert {s.status_code for s in streams} == {200}

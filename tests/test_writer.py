@@ -14,7 +14,7 @@ import orjson
 import pytest
 
 from schemas.readings import Reading, StationReadingsAccepted
-from stream_processors.decoding import StoredMessage
+from schemas.readings_codec import StoredMessage
 from stream_processors.writer import Staged, prepare_connection, stage, write_batch
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

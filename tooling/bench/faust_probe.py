@@ -27,7 +27,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from base.kafka_clients import durable_producer
 from base.settings import PlatformSettings
 from schemas.readings import Reading, StationReadingsAccepted
-from stream_processors.decoding import decode
+from schemas.readings_codec import decode
 from tooling.simulator.weather import readings_between, station_ids
 
 MESSAGES = 200
@@ -89,7 +89,7 @@ async def _aiokafka_rate(bootstrap: str, topic: str, total: int) -> float:
 
 _FAUST_WORKER = """
 import os, time, faust
-from stream_processors.decoding import decode
+from schemas.readings_codec import decode
 topic_name, total = os.environ["PROBE_TOPIC"], int(os.environ["PROBE_TOTAL"])
 app = faust.App("faust-probe-" + topic_name, broker="kafka://" + os.environ["BOOTSTRAP"],
                 store="memory://", web_enabled=False, datadir=os.environ["PROBE_DIR"],

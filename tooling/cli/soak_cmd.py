@@ -12,7 +12,7 @@ import typer
 
 from base.errors import StackError
 from base.settings import PlatformSettings
-from stream_processors.settings import SINK_GROUP
+from schemas.groups import SINK_GROUP
 from tooling.cli.output import say
 from tooling.local_stack.services import GATEWAY, HISTORICAL_API, HISTORICAL_WORKERS, PROCESSORS
 from tooling.local_stack.stack import LocalStack
