@@ -30,9 +30,11 @@ FUZZ_EXAMPLES ?= 500
 fuzz: install
 	SCADA_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest --timeout=3600 tests/test_fuzz_openapi.py
 
+# ruff, then the import contract in pyproject.toml: every import points down a layer.
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: install
 	$(BIN)/mypy

@@ -1,7 +1,7 @@
 """Write tokens: creating them, and checking a request's token and stations.
 
-A token is ``scada_`` + 43 URL-safe characters (256 random bits). Only its
-SHA-256 is stored; a fast hash is enough for a secret of that entropy.
+A token is a :mod:`base.credentials` secret (``scada_`` + 256 random bits); only
+its SHA-256 is stored.
 Requests are checked against an in-memory snapshot (:class:`TokenStore`), so
 the request path does not touch the database.
 """
@@ -9,9 +9,7 @@ the request path does not touch the database.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
-import secrets
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,14 +18,13 @@ from uuid import UUID, uuid4
 
 import asyncpg
 
+from base.credentials import STATION_TOKEN_PREFIX, hash_secret, new_secret
 from base.http.requests import bearer_secret
 from base.storage.stations import register_stations
 from base.transient import BoundedCalls, database_unavailable
 from ingest_gateway.errors import DatabaseUnavailable, Forbidden, Unauthenticated
 
 log = logging.getLogger(__name__)
-
-PREFIX = "scada_"
 
 
 @dataclass(frozen=True)
@@ -36,10 +33,6 @@ class Token:
     org_id: str
     all_stations: bool
     stations: frozenset[str]
-
-
-def hash_token(secret: str) -> bytes:
-    return hashlib.sha256(secret.encode()).digest()
 
 
 async def create_token(
@@ -51,7 +44,7 @@ async def create_token(
     """
     all_stations = stations == ["*"]
     listed = [] if all_stations else sorted(set(stations))
-    secret = PREFIX + secrets.token_urlsafe(32)
+    secret = new_secret(STATION_TOKEN_PREFIX)
     token_id = uuid4()
     async with conn.transaction():
         owners = await register_stations(conn, org_id, listed)
@@ -66,7 +59,7 @@ async def create_token(
             name,
             all_stations,
             listed,
-            hash_token(secret),
+            hash_secret(secret),
         )
     return token_id, secret
 
@@ -141,7 +134,7 @@ class TokenStore:
                 log.warning("could not refresh tokens (%r); serving the last snapshot", exc)
 
     async def authenticate(self, authorization: str | None) -> Token:
-        digest = hash_token(bearer_secret(authorization, "station token"))
+        digest = hash_secret(bearer_secret(authorization, "station token"))
         token = self._tokens.get(digest)
         if token is not None:
             return token
