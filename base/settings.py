@@ -13,8 +13,12 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from schemas.topics import TopicSet
 
-DEFAULT_KAFKA_BOOTSTRAP = "127.0.0.1:9092"
-DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5433/scada"
+LOCAL_KAFKA_PORT = 9092
+"""The local stack's first broker (a three-broker stack takes the next two ports)."""
+LOCAL_DATABASE_PORT = 5433
+"""The local stack's TimescaleDB (not 5432: a system PostgreSQL may hold that)."""
+DEFAULT_KAFKA_BOOTSTRAP = f"127.0.0.1:{LOCAL_KAFKA_PORT}"
+DEFAULT_DATABASE_URL = f"postgresql://postgres@127.0.0.1:{LOCAL_DATABASE_PORT}/scada"
 
 
 def _default_home() -> Path:

@@ -1,4 +1,4 @@
-"""``python -m historical_service [api|worker]``: the API (127.0.0.1:8081) or the workers."""
+"""``python -m historical_service [api|worker]``: the API or the workers."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The historical API application (127.0.0.1:8081): routes, lifespan, the error handlers."""
+"""The historical API application: routes, lifespan, the error handlers."""
 
 from __future__ import annotations
 

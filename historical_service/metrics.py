@@ -1,4 +1,4 @@
-"""The historical service's Prometheus metrics (API on :8081, workers on 127.0.0.1:9102)."""
+"""The historical service's Prometheus metrics."""
 
 from __future__ import annotations
 

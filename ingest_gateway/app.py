@@ -27,7 +27,7 @@ from ingest_gateway.publisher import ReadingsPublisher
 from ingest_gateway.rate_limit import ReadingsRateLimiter
 from ingest_gateway.settings import GatewaySettings
 from ingest_gateway.state import GatewayState
-from ingest_gateway.tokens import TokenStore
+from ingest_gateway.token_store import TokenStore
 from ingest_gateway.validation import Limits
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ from base.transient import BoundedCalls
 from ingest_gateway.local_store import LocalStore
 from ingest_gateway.publisher import ReadingsPublisher
 from ingest_gateway.rate_limit import ReadingsRateLimiter
-from ingest_gateway.tokens import TokenStore
+from ingest_gateway.token_store import TokenStore
 from ingest_gateway.validation import Limits
 from schemas.topics import TopicSet
 

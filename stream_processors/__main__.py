@@ -1,4 +1,4 @@
-"""``python -m stream_processors``: the TimescaleDB sink, with /metrics on 127.0.0.1:9101."""
+"""``python -m stream_processors``: the TimescaleDB sink, with /metrics (``SCADA_METRICS_PORT``)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The stream processors' Prometheus metrics (served on 127.0.0.1:9101)."""
+"""The stream processors' Prometheus metrics."""
 
 from __future__ import annotations
 

@@ -26,13 +26,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
-import asyncpg
 import orjson
-from asyncpg.pool import PoolConnectionProxy
 
+from base.storage.database import Connection
 from schemas.readings_codec import Receipt, StoredMessage, Values
-
-Connection = asyncpg.Connection | PoolConnectionProxy
 
 STAGE = "sink_stage"
 

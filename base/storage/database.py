@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
 from base.errors import ServerUnavailable
 from base.storage.features import Features, Retention, enable_features
 from base.storage.migrate import migrate
+
+Connection = asyncpg.Connection | PoolConnectionProxy
+"""A connection of one's own, or one borrowed from a pool (``async with pool.acquire()``)."""
 
 
 async def connect(url: str, *, timeout: float = 10.0) -> asyncpg.Connection:

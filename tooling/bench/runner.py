@@ -27,7 +27,6 @@ from stream_processors.writer import prepare_connection
 from tooling.bench import dashboard, historical, measure
 from tooling.bench.report import write_markdown
 from tooling.bench.workload import Bodies
-from tooling.local_stack.services import PROCESSORS
 from tooling.local_stack.stack import LocalStack
 
 Say = Callable[[str], None]
@@ -38,11 +37,10 @@ async def run_bench(
     say: Say,
     *,
     quick: bool = False,
-    gateway: str = "http://127.0.0.1:8080",
-    api: str = "http://127.0.0.1:8081",
 ) -> Path:
     settings = PlatformSettings()
     stack = LocalStack(settings, say=say)
+    gateway, api = stack.services.gateway.address, stack.services.historical_api.address
     await stack.up(services=True)
     token = await stack.demo_token()
     run = uuid.uuid4().hex[:6]
@@ -74,7 +72,7 @@ async def run_bench(
 
             backlog = 150_000 if quick else 450_000
             say(f"catch-up: stopping the processors, posting a {backlog:,}-reading backlog ...")
-            PROCESSORS.process(stack.home).stop()
+            stack.services.processors.process(stack.home).stop()
             ids = await measure.backlog(target, bodies, backlog)
             await stack.up(services=True)
             results["catch_up"] = await measure.catch_up(target, ids, len(ids) * bodies.per_request)

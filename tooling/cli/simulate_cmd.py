@@ -12,6 +12,7 @@ import typer
 
 from base.durations import parse_duration
 from tooling.cli.output import say
+from tooling.local_stack.services import pipeline_services
 from tooling.simulator.client import Poster, backfill, live
 from tooling.simulator.weather import station_ids
 
@@ -27,7 +28,9 @@ def simulate(
         int | None,
         typer.Option(min=1, help="Backfill only the first N stations (default: all)."),
     ] = None,
-    gateway: Annotated[str, typer.Option(help="Gateway base URL.")] = "http://127.0.0.1:8080",
+    gateway: Annotated[
+        str | None, typer.Option(help="Gateway base URL (default: the local stack's).")
+    ] = None,
     token: Annotated[
         str | None, typer.Option(help="Write token (default: $SCADA_TOKEN).", show_default=False)
     ] = None,
@@ -38,9 +41,10 @@ def simulate(
     if not secret:
         raise typer.BadParameter("pass --token or set SCADA_TOKEN (scada tokens create prints one)")
     ids = station_ids(stations, prefix)
+    base_url = gateway or pipeline_services().gateway.address
 
     async def run() -> None:
-        async with httpx.AsyncClient(base_url=gateway, timeout=60) as client:
+        async with httpx.AsyncClient(base_url=base_url, timeout=60) as client:
             poster = Poster(client, secret)
             tasks = []
             if backfill_span:  # history and live traffic side by side, as stations catch up

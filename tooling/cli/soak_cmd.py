@@ -14,7 +14,6 @@ from base.errors import StackError
 from base.settings import PlatformSettings
 from schemas.groups import SINK_GROUP
 from tooling.cli.output import say
-from tooling.local_stack.services import GATEWAY, HISTORICAL_API, HISTORICAL_WORKERS, PROCESSORS
 from tooling.local_stack.stack import LocalStack
 from tooling.soak import SoakTarget, soak
 
@@ -32,8 +31,7 @@ def soak_command(
     """Load the running stack (`scada stack up --services`) for MINUTES; report RSS, lag, errors."""
     settings = PlatformSettings()
     stack = LocalStack(settings, say=say)
-    services = (GATEWAY, PROCESSORS, HISTORICAL_API, HISTORICAL_WORKERS)
-    pids = {s.name: s.process(stack.home).pid() for s in services}
+    pids = {s.name: s.process(stack.home).pid() for s in stack.services.all()}
     missing = [name for name, pid in pids.items() if pid is None]
     if missing:
         raise StackError(
@@ -41,14 +39,14 @@ def soak_command(
         )
     chosen = rate or _half_sustained(repo.resolve() / "bench" / "results")
     target = SoakTarget(
-        gateway_url=GATEWAY.address,
-        api_url=HISTORICAL_API.address,
+        gateway_url=stack.services.gateway.address,
+        api_url=stack.services.historical_api.address,
         write_token=asyncio.run(stack.demo_token()),
         user_token=asyncio.run(stack.demo_user_token()),
         kafka_bootstrap=stack.kafka_bootstrap(),
         sink_group=SINK_GROUP,
         processes={name: pid for name, pid in pids.items() if pid is not None},
-        logs=[s.process(stack.home).logfile for s in services],
+        logs=[s.process(stack.home).logfile for s in stack.services.all()],
     )
     say(f"soak: {minutes:g} min at {chosen:,.0f} readings/s")
     report = asyncio.run(soak(target, minutes=minutes, rate=chosen, say=say))

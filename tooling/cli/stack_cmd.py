@@ -38,13 +38,14 @@ def up(
     if services or simulate:
         token = asyncio.run(stack.demo_token())
         user_token = asyncio.run(stack.demo_user_token())
+        at = stack.services
         typer.echo(
             "\n"
-            "dashboard    http://127.0.0.1:8081/  (sign in with the demo user token below)\n"
-            "gateway      http://127.0.0.1:8080  (POST /v1/readings, /openapi.json, /metrics)\n"
-            "processors   http://127.0.0.1:9101/metrics\n"
-            "history API  http://127.0.0.1:8081  (POST /v1/historical-jobs, GET /v1/events)\n"
-            "workers      http://127.0.0.1:9102/metrics\n"
+            f"dashboard    {at.historical_api.address}/  (sign in with the demo user token below)\n"
+            f"gateway      {at.gateway.address}  (POST /v1/readings, /openapi.json, /metrics)\n"
+            f"processors   {at.processors.health_url}\n"
+            f"history API  {at.historical_api.address}  (/v1/historical-jobs, /v1/events)\n"
+            f"workers      {at.historical_workers.health_url}\n"
             f"logs         {stack.home / 'logs'}\n"
             "demo user token for the dashboard and history API (org 'demo', all stations):\n"
             f"{user_token}\n"

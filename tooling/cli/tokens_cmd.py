@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import astuple
 from typing import Annotated
+from uuid import UUID
 
 import typer
 
 from base.settings import PlatformSettings
 from base.storage.database import connect, prepare_database
-from ingest_gateway.tokens import create_token
+from ingest_gateway.tokens import TokenRow, create_token, list_tokens, revoke_token
 from tooling.cli.output import table
 
 app = typer.Typer(help="Write tokens for stations and data loggers.", no_args_is_help=True)
@@ -44,45 +46,34 @@ def create(
 
 
 @app.command("list")
-def list_tokens() -> None:
+def list_command() -> None:
     """Tokens (never their secrets)."""
 
-    async def run() -> list[tuple[object, ...]]:
+    async def run() -> list[TokenRow]:
         conn = await connect(PlatformSettings().effective_database_url)
         try:
-            rows = await conn.fetch(
-                "SELECT token_id, org_id, name, CASE WHEN all_stations THEN '*' ELSE "
-                "array_to_string(stations, ',') END AS stations, created_at, revoked_at "
-                "FROM ingest.tokens ORDER BY created_at"
-            )
-            return [tuple(r.values()) for r in rows]
+            return await list_tokens(conn)
         finally:
             await conn.close()
 
     headers = ("token_id", "org", "name", "stations", "created_at", "revoked_at")
-    typer.echo(table(headers, asyncio.run(run())))
+    typer.echo(table(headers, [astuple(row) for row in asyncio.run(run())]))
 
 
 @app.command()
 def revoke(
-    token_id: Annotated[str, typer.Argument(help="The token's id (not its secret).")],
+    token_id: Annotated[UUID, typer.Argument(help="The token's id (not its secret).")],
 ) -> None:
-    """Revoke a token; gateways stop accepting it within their cache time (30 s)."""
+    """Revoke a token; gateways stop accepting it within their refresh time (5 s by default)."""
 
-    async def run() -> str:
+    async def run() -> bool:
         conn = await connect(PlatformSettings().effective_database_url)
         try:
-            return str(
-                await conn.execute(
-                    "UPDATE ingest.tokens SET revoked_at = now() "
-                    "WHERE token_id = $1::uuid AND revoked_at IS NULL",
-                    token_id,
-                )
-            )
+            return await revoke_token(conn, token_id)
         finally:
             await conn.close()
 
-    done = asyncio.run(run()).endswith(" 1")
+    done = asyncio.run(run())
     typer.echo("revoked" if done else "no such active token", err=not done)
     if not done:
         raise typer.Exit(1)

@@ -11,9 +11,10 @@ from importlib import resources
 from pathlib import Path
 
 from base.errors import StackError
+from base.settings import LOCAL_KAFKA_PORT
 from tooling.local_stack.processes import ManagedProcess
 
-BROKER_BASE_PORT = 9092
+BROKER_BASE_PORT = LOCAL_KAFKA_PORT
 HEAP_MAX = "512m"  # plenty for a dev broker; the machine runs everything else too
 HEAP_MIN = "128m"
 

@@ -9,6 +9,9 @@ from pathlib import Path
 
 import httpx
 
+from historical_service.settings import HistoricalSettings
+from ingest_gateway.settings import GatewaySettings
+from stream_processors.settings import ProcessorSettings
 from tooling.local_stack.processes import ManagedProcess
 
 
@@ -33,40 +36,58 @@ class Service:
         return self.process(home).start(argv, env={**os.environ, **env})
 
 
-GATEWAY = Service(
-    "gateway", "ingest_gateway", "http://127.0.0.1:8080", "http://127.0.0.1:8080/healthz"
-)
-PROCESSORS = Service(
-    "stream-processors", "stream_processors", "127.0.0.1:9101", "http://127.0.0.1:9101/metrics"
-)
+@dataclass(frozen=True)
+class PipelineServices:
+    """The pipeline's processes, at the addresses their settings give (``SCADA_*``)."""
+
+    gateway: Service
+    processors: Service
+    historical_api: Service
+    historical_workers: Service
+
+    def all(self) -> tuple[Service, ...]:
+        return (self.gateway, self.processors, self.historical_api, self.historical_workers)
+
+    def simulator(self, stations: int, rate: float, history: tuple[str, ...] = ()) -> Service:
+        """Live traffic from ``stations`` demo stations, plus any ``history`` options."""
+        return Service(
+            "simulator",
+            "tooling",
+            "-",
+            None,
+            (
+                *("simulate", "--stations", str(stations), "--rate", str(rate)),
+                *("--gateway", self.gateway.address, "--prefix", "DEMO", *history),
+            ),
+        )
 
 
-HISTORICAL_API = Service(
-    "historical-api",
-    "historical_service",
-    "http://127.0.0.1:8081",
-    "http://127.0.0.1:8081/metrics",
-    ("api",),
-)
-HISTORICAL_WORKERS = Service(
-    "historical-workers",
-    "historical_service",
-    "127.0.0.1:9102",
-    "http://127.0.0.1:9102/metrics",
-    ("worker",),
-)
-
-
-def simulator(stations: int, rate: float, history: tuple[str, ...] = ()) -> Service:
-    """Live traffic from ``stations`` demo stations, plus any ``history`` options (a backfill)."""
-    return Service(
-        "simulator",
-        "tooling",
-        "-",
-        None,
-        (
-            *("simulate", "--stations", str(stations), "--rate", str(rate)),
-            *("--prefix", "DEMO", *history),
+def pipeline_services() -> PipelineServices:
+    """Built from the services' own settings classes, so each address is spelled once."""
+    gateway = GatewaySettings()
+    processors = ProcessorSettings()
+    historical = HistoricalSettings()
+    gateway_url = f"http://{gateway.host}:{gateway.port}"
+    api_url = f"http://{historical.api_host}:{historical.api_port}"
+    processors_at = f"{processors.metrics_host}:{processors.metrics_port}"
+    workers_at = f"{historical.worker_metrics_host}:{historical.worker_metrics_port}"
+    return PipelineServices(
+        gateway=Service("gateway", "ingest_gateway", gateway_url, f"{gateway_url}/healthz"),
+        processors=Service(
+            "stream-processors",
+            "stream_processors",
+            processors_at,
+            f"http://{processors_at}/metrics",
+        ),
+        historical_api=Service(
+            "historical-api", "historical_service", api_url, f"{api_url}/metrics", ("api",)
+        ),
+        historical_workers=Service(
+            "historical-workers",
+            "historical_service",
+            workers_at,
+            f"http://{workers_at}/metrics",
+            ("worker",),
         ),
     )
 

@@ -34,30 +34,16 @@ from tooling.local_stack.health import (
 )
 from tooling.local_stack.kafka import KafkaNode
 from tooling.local_stack.processes import ManagedProcess, stop_all
-from tooling.local_stack.services import (
-    GATEWAY,
-    HISTORICAL_API,
-    HISTORICAL_WORKERS,
-    PROCESSORS,
-    Service,
-    service_health,
-    simulator,
-)
+from tooling.local_stack.services import Service, pipeline_services, service_health
 from tooling.local_stack.timescaledb import TimescaleServer
 
 Say = Callable[[str], None]
 READY_TIMEOUT = 120.0
 SIMULATOR_STATIONS = 20
-SIMULATOR = simulator(
-    stations=SIMULATOR_STATIONS, rate=SIMULATOR_STATIONS / 10
-)  # one reading / 10 s
+SIMULATOR_RATE = SIMULATOR_STATIONS / 10  # one reading per station every 10 s
 # The first start also posts a year of one station's history (a reading a minute:
-# 525,600 readings, about a minute of ingest here), so the dashboard has a year to draw.
-SIMULATOR_WITH_HISTORY = simulator(
-    stations=SIMULATOR_STATIONS,
-    rate=SIMULATOR_STATIONS / 10,
-    history=("--backfill", "365d", "--interval", "1m", "--backfill-stations", "1"),
-)
+# 525,600 readings), so the dashboard has a year to draw.
+DEMO_HISTORY = ("--backfill", "365d", "--interval", "1m", "--backfill-stations", "1")
 KAFKA_STOP_TIMEOUT = 10.0
 
 
@@ -75,6 +61,8 @@ class LocalStack:
         self.settings = settings
         self.home = settings.home
         self.say = say
+        self.services = pipeline_services()
+        self.simulator = self.services.simulator(SIMULATOR_STATIONS, SIMULATOR_RATE)
 
     # -- topology ---------------------------------------------------------------------------
 
@@ -219,7 +207,7 @@ class LocalStack:
         return started
 
     def _services(self) -> list[Service]:
-        return [SIMULATOR, GATEWAY, PROCESSORS, HISTORICAL_API, HISTORICAL_WORKERS]
+        return [self.simulator, *self.services.all()]
 
     async def _services_up(self, *, simulate: bool) -> list[str]:
         env = {
@@ -228,7 +216,7 @@ class LocalStack:
             "SCADA_HOME": str(self.home),
         }
         started = []
-        core = (GATEWAY, PROCESSORS, HISTORICAL_API, HISTORICAL_WORKERS)
+        core = self.services.all()
         for service in core:
             if service.process(self.home).pid() is None:
                 pid = service.start(self.home, env)
@@ -240,14 +228,16 @@ class LocalStack:
                 _answers(service),
                 [service.process(self.home)] if service in started else [],
             )
-        if simulate and SIMULATOR.process(self.home).pid() is None:
+        if simulate and self.simulator.process(self.home).pid() is None:
             marker = self.home / "demo-history-posted"
-            chosen = SIMULATOR if marker.exists() else SIMULATOR_WITH_HISTORY
+            chosen = self.simulator
+            if not marker.exists():
+                chosen = self.services.simulator(SIMULATOR_STATIONS, SIMULATOR_RATE, DEMO_HISTORY)
             pid = chosen.start(self.home, {**env, "SCADA_TOKEN": await self.demo_token()})
             marker.touch()
-            history = "" if chosen is SIMULATOR else "; posting a year of DEMO-0001's history"
+            history = "" if chosen is self.simulator else "; posting a year of DEMO-0001's history"
             self.say(f"simulator: started pid {pid} ({SIMULATOR_STATIONS} stations{history})")
-            started.append(SIMULATOR)
+            started.append(chosen)
         return [s.name for s in started]
 
     async def demo_token(self) -> str:

@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from base.errors import StackError
+from base.settings import LOCAL_DATABASE_PORT
 from tooling.local_stack.processes import ManagedProcess
 
-PORT = 5433
+PORT = LOCAL_DATABASE_PORT
 DATA_MOUNT = "/srv/scada-pgdata"  # where the data directory appears inside the root filesystem
 BIN = "/usr/lib/postgresql/17/bin"
 
