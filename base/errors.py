@@ -1,7 +1,7 @@
 """The project's exception tree.
 
     ScadaError                      base of everything we raise on purpose
-    ├── ConfigurationError          the operator's settings cannot work
+    ├── HttpError                   what an HTTP service answers (tree: base/http/errors.py)
     ├── ServerUnavailable           Kafka or PostgreSQL did not answer (retriable)
     ├── StackError                  the local stack could not be installed or started
     └── MigrationError              the database schema cannot be brought up to date
@@ -17,10 +17,6 @@ class ScadaError(Exception):
     """Base class of every error scada-pipeline raises on purpose."""
 
     retriable: bool = False
-
-
-class ConfigurationError(ScadaError):
-    """The settings given cannot work (a bad URL, a port in use by something else)."""
 
 
 class ServerUnavailable(ScadaError):

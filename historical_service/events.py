@@ -22,6 +22,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 
+from base.kafka_topics import describe_topics
 from base.transient import cancel_and_wait
 from schemas.topics import Topic
 
@@ -64,9 +65,9 @@ class EventBroker:
     async def start(self) -> None:
         await self.consumer.start()
         partitions = self.consumer.partitions_for_topic(self.topic.name)
-        if not partitions:
-            await self.consumer._client.force_metadata_update()  # topic created moments ago
-            partitions = self.consumer.partitions_for_topic(self.topic.name) or set()
+        if not partitions:  # created moments ago: not yet in the consumer's metadata
+            counts = await describe_topics(self.bootstrap, [self.topic.name])
+            partitions = set(range(counts.get(self.topic.name, 0)))
         assigned = [TopicPartition(self.topic.name, p) for p in sorted(partitions)]
         self.consumer.assign(assigned)
         await self.consumer.seek_to_end(*assigned)

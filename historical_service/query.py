@@ -56,7 +56,7 @@ WHERE kv.key = ANY($4::text[])
 """
 # Rows come in primary-key order (station, ts) and, within a reading, in jsonb's key
 # order: no sort of the unfolded rows. The subquery formats each timestamp once per
-# reading, not once per sensor. Both measured: 323-369k -> 532-581k rows/s (30 days).
+# reading, not once per sensor (the measurements: docs/decisions/0006).
 # Values leave as jsonb wrote them (a JSON number's text): casting to double precision and
 # formatting that again took a fifth of the query (469k -> 507-573k rows/s, one reader).
 # Timestamps leave as RFC 3339 (``to_json``), in UTC: the session time zone is set per read.
@@ -170,7 +170,7 @@ class _Spool:
 
     asyncpg hands over each ~9 kB network read; given a file, it writes each one
     through the default executor, and those thread hops were about half the worker's
-    CPU in a raw export (py-spy: 56 % of a core at 500k rows/s). A chart's window
+    CPU in a raw export (docs/decisions/0006). A chart's window
     (a few kB) never touches the disk until it is appended to the result.
 
     The file work runs in threads, which a cancelled task does not stop: a lock and

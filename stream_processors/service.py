@@ -11,7 +11,7 @@ from aiokafka import AIOKafkaConsumer
 from base.kafka_clients import durable_producer
 from base.startup import prepare_platform
 from stream_processors.settings import ProcessorSettings
-from stream_processors.sink import SinkConfig, TimescaleSink
+from stream_processors.sink import TimescaleSink
 from stream_processors.writer import prepare_connection
 
 log = logging.getLogger(__name__)
@@ -46,12 +46,7 @@ async def run_sink(settings: ProcessorSettings, stop: asyncio.Event) -> None:
             producer,
             pool,
             topics,
-            SinkConfig(
-                group_id=settings.consumer_group,
-                batch_max_readings=settings.batch_max_readings,
-                batch_max_wait_ms=settings.batch_max_wait_ms,
-                write_concurrency=settings.write_concurrency,
-            ),
+            settings,
         )
         sink.subscribe()
         await consumer.start()

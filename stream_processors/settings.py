@@ -15,6 +15,9 @@ class ProcessorSettings(PlatformSettings):
     metrics_host: str = Field(default="127.0.0.1")
     metrics_port: int = Field(default=9101, description="Prometheus /metrics; 0 turns it off.")
     db_pool_size: int = Field(default=4, ge=1)
+    max_backoff_seconds: float = Field(
+        default=5.0, gt=0, description="Longest wait between retries while a server is away."
+    )
     write_concurrency: int = Field(
         default=2, ge=1, description="Concurrent database transactions per batch (by partition)."
     )

@@ -44,6 +44,7 @@ from stream_processors.dead_letters import (
     dead_letter_for_message,
     send_dead_letters,
 )
+from stream_processors.settings import ProcessorSettings
 from stream_processors.writer import (
     MessageOutcome,
     Staged,
@@ -55,15 +56,6 @@ from stream_processors.writer import (
 log = logging.getLogger(__name__)
 
 Record: TypeAlias = "ConsumerRecord[bytes, bytes]"
-
-
-@dataclass
-class SinkConfig:
-    group_id: str
-    batch_max_readings: int = 20_000
-    batch_max_wait_ms: int = 200
-    max_backoff_seconds: float = 5.0
-    write_concurrency: int = 2
 
 
 @dataclass
@@ -103,13 +95,13 @@ class TimescaleSink:
         producer: AIOKafkaProducer,
         pool: asyncpg.Pool,
         topics: TopicSet,
-        config: SinkConfig,
+        settings: ProcessorSettings,
     ) -> None:
         self.consumer = consumer
         self.producer = producer
         self.pool = pool
         self.topics = topics
-        self.config = config
+        self.settings = settings
         self.rebalance = Rebalance()
         self._last_ts: dict[TopicPartition, float] = {}
         self._stop = asyncio.Event()
@@ -162,8 +154,8 @@ class TimescaleSink:
                     batch.records.append(record)
                     batch.readings += _reading_count_hint(record)
             if batch.records and deadline is None:
-                deadline = time.monotonic() + self.config.batch_max_wait_ms / 1000
-            if batch.readings >= self.config.batch_max_readings:
+                deadline = time.monotonic() + self.settings.batch_max_wait_ms / 1000
+            if batch.readings >= self.settings.batch_max_readings:
                 break
         return batch
 
@@ -191,7 +183,7 @@ class TimescaleSink:
                     return
                 log.exception("storing a batch failed; retrying in %.1f s", delay)
                 await asyncio.sleep(delay)
-                delay = min(self.config.max_backoff_seconds, delay * 2)
+                delay = min(self.settings.max_backoff_seconds, delay * 2)
 
     def prepare(self, batch: Batch, generation: int | None = None) -> Prepared:
         """Decode and split by partition into ``write_concurrency`` groups.
@@ -200,7 +192,7 @@ class TimescaleSink:
         can be written in concurrent transactions on separate connections.
         """
         decoded, letters = _decode(batch.records)
-        n = self.config.write_concurrency
+        n = self.settings.write_concurrency
         groups: list[list[StoredMessage]] = [[] for _ in range(n)]
         for partition, message in decoded:
             groups[partition % n].append(message)
@@ -248,7 +240,7 @@ class TimescaleSink:
         try:
             return await retry_while_unavailable(  # type: ignore[no-any-return]
                 lambda: self._write(messages, dead, staged),
-                self.config.max_backoff_seconds,
+                self.settings.max_backoff_seconds,
                 stop=self._stop,
             )
         except Exception as exc:
@@ -294,7 +286,7 @@ class TimescaleSink:
         """Publish dead letters, waiting out a Kafka that is away (they must not be lost)."""
         await retry_while_unavailable(
             lambda: send_dead_letters(self.producer, self.topics.readings_dlq, letters),
-            self.config.max_backoff_seconds,
+            self.settings.max_backoff_seconds,
             transient=kafka_unavailable,
             stop=self._stop,
         )
@@ -335,7 +327,7 @@ class TimescaleSink:
             log.warning("offset commit failed (%s); the next commit covers it", exc)
 
     async def _update_lag(self) -> None:
-        group = self.config.group_id
+        group = self.settings.consumer_group
         now = time.time()
         for tp in list(self.consumer.assignment()):
             try:  # a partition revoked meanwhile raises (AssertionError, IllegalStateError)

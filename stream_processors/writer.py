@@ -198,7 +198,7 @@ async def prepare_connection(conn: Connection) -> None:
         decoder=lambda data: orjson.loads(data[1:]),
     )
     # The batch statement's cost estimates cross PostgreSQL's JIT thresholds, and JIT
-    # compiling it took 1.25 s of a 1.7 s write (EXPLAIN ANALYZE, 7,500 readings).
+    # compiling it took most of the write (docs/decisions/0004).
     await conn.execute("SET jit = off")
     await conn.execute(_CREATE_STAGE)
 
@@ -269,8 +269,8 @@ def _minute_stats(
     """Per (station, minute since the epoch): each sensor's min, max, sum and count.
 
     Readings are grouped by bucket first and each sensor's values then reduced by
-    ``min``/``max``/``sum`` over a list: a quarter faster than updating running
-    statistics value by value (27 against 35 ms for 7,500 readings of 8 sensors).
+    ``min``/``max``/``sum`` over a list, which measured faster than updating running
+    statistics value by value (docs/decisions/0007).
     """
     grouped: dict[tuple[str, int], list[Values]] = {}
     for (station, ts), (values, _) in rows.items():

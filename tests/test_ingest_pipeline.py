@@ -8,6 +8,7 @@ import asyncpg
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from base.kafka_topics import describe_topics
 from ingest_gateway.settings import GatewaySettings
 from stream_processors.settings import ProcessorSettings
 from tests.pipeline import body, make_token, readings, running_gateway, running_sink, wait_for
@@ -17,10 +18,8 @@ async def _end_offsets(kafka_bootstrap: str, topic: str) -> int:
     consumer = AIOKafkaConsumer(bootstrap_servers=kafka_bootstrap)
     await consumer.start()
     try:
-        partitions = consumer.partitions_for_topic(topic) or set()
-        if not partitions:
-            await consumer._client.force_metadata_update()
-            partitions = consumer.partitions_for_topic(topic) or set()
+        count = (await describe_topics(kafka_bootstrap, [topic])).get(topic, 0)
+        partitions = set(range(count))
         ends = await consumer.end_offsets([TopicPartition(topic, p) for p in partitions])
         return sum(ends.values())
     finally:
