@@ -79,3 +79,56 @@ export function alignSeries(sensors, series, aggregated) {
     return panel;
   });
 }
+
+// Which station the page shows of itself, or null to leave the choice as it is. Until the
+// user picks one it shows a station that is sending: on a fresh start none may be yet,
+// so this is asked again at each refresh while the page's own pick stands (live mode only).
+export function stationToShow({ listed, selected, autoPicked, inLiveMode, selectedHealth }) {
+  const sending = listed.find((s) => s.health === "live");
+  if (!selected) return listed.length ? (sending || listed[0]).station_id : null;
+  if (autoPicked && inLiveMode && sending && selectedHealth !== "live") return sending.station_id;
+  return null;
+}
+
+// The sensors to draw on a station that has `known`: those chosen before that it has too,
+// so a comparison survives switching stations; else the default.
+export function sensorsFor(chosen, known) {
+  const kept = chosen.filter((s) => known.includes(s));
+  return kept.length ? kept : defaultSensors(known);
+}
+
+export function defaultSensors(known) {
+  if (known.includes("temperature")) return ["temperature"];
+  return known.slice(0, 1);
+}
+
+// A date as a datetime-local input shows it: local time, to the second.
+export function localInput(date) {
+  const local = new Date(date.getTime() - date.getTimezoneOffset() * 60_000);
+  return local.toISOString().slice(0, 19);
+}
+
+// A live frame's readings ([ts, {sensor: value}]) merged into `points` (ts -> values):
+// a later frame may add sensors to a time already held. Returns the sensors named.
+export function mergeReadings(points, readings) {
+  const sensors = new Set();
+  for (const [ts, values] of readings) {
+    points.set(ts, { ...points.get(ts), ...values });
+    for (const sensor of Object.keys(values)) sensors.add(sensor);
+  }
+  return sensors;
+}
+
+// The live panels of `sensors` over `points` once those older than `horizon` (seconds)
+// are dropped from it; none when there is nothing to draw.
+export function livePanels(points, sensors, horizon) {
+  for (const ts of points.keys()) if (ts < horizon) points.delete(ts);
+  const xs = [...points.keys()].sort((a, b) => a - b);
+  if (!xs.length) return [];
+  return sensors.map((sensor) => ({
+    sensor,
+    aggregated: false,
+    xs,
+    values: xs.map((ts) => points.get(ts)[sensor] ?? null),
+  }));
+}

@@ -2,7 +2,19 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { ago, alignSeries, byHealth, parseEvent, splitEvents } from "../src/logic.js";
+import {
+  ago,
+  alignSeries,
+  byHealth,
+  defaultSensors,
+  livePanels,
+  localInput,
+  mergeReadings,
+  parseEvent,
+  sensorsFor,
+  splitEvents,
+  stationToShow,
+} from "../src/logic.js";
 
 test("SSE events split across chunks come out whole, in order", () => {
   const stream = 'id: 3-0\nevent: progress\ndata: {"p":0.5}\n\n: heartbeat\n\nevent: completed\ndata: {}\n\n';
@@ -71,4 +83,63 @@ test("aggregated series carry average, minimum and maximum per bucket", () => {
     { avg: panel.avg, min: panel.min, max: panel.max, aggregated: panel.aggregated },
     { avg: [2], min: [1], max: [3], aggregated: true },
   );
+});
+
+const listed = [
+  { station_id: "quiet", health: "silent" },
+  { station_id: "sending", health: "live" },
+];
+
+test("with no station shown the page shows one that is sending, else the first", () => {
+  const pick = (stations) =>
+    stationToShow({ listed: stations, selected: null, autoPicked: false, inLiveMode: true });
+  assert.equal(pick(listed), "sending");
+  assert.equal(pick([listed[0]]), "quiet");
+  assert.equal(pick([]), null);
+});
+
+test("the page moves its own pick to a sending station, in live mode only", () => {
+  const own = {
+    listed,
+    selected: "quiet",
+    autoPicked: true,
+    inLiveMode: true,
+    selectedHealth: "silent",
+  };
+  assert.equal(stationToShow(own), "sending");
+  assert.equal(stationToShow({ ...own, inLiveMode: false }), null); // history keeps its station
+  assert.equal(stationToShow({ ...own, autoPicked: false }), null); // the user's pick stands
+  assert.equal(stationToShow({ ...own, selectedHealth: "live" }), null); // already sending
+  assert.equal(stationToShow({ ...own, listed: [listed[0]] }), null); // nothing better
+});
+
+test("sensors chosen carry over to a station that has them, else the default", () => {
+  assert.deepEqual(sensorsFor(["rain", "wind"], ["rain", "temperature"]), ["rain"]);
+  assert.deepEqual(sensorsFor(["wind"], ["rain", "temperature"]), ["temperature"]);
+  assert.deepEqual(defaultSensors(["rain", "humidity"]), ["rain"]);
+  assert.deepEqual(defaultSensors([]), []);
+});
+
+test("a date reads as a datetime-local input does: local time, to the second", () => {
+  assert.equal(localInput(new Date(2026, 0, 2, 3, 4, 5, 678)), "2026-01-02T03:04:05");
+  assert.equal(localInput(new Date(2026, 6, 31, 23, 59, 59)), "2026-07-31T23:59:59");
+});
+
+test("live frames merge into points by time and name the sensors they carry", () => {
+  const points = new Map([[10, { t: 1 }]]);
+  const named = mergeReadings(points, [[10, { rh: 80 }], [20, { t: 2 }], [30, { t: 3, rh: 81 }]]);
+  assert.deepEqual([...named], ["rh", "t"]);
+  assert.deepEqual(points.get(10), { t: 1, rh: 80 });
+  assert.deepEqual([...points.keys()], [10, 20, 30]);
+});
+
+test("live panels drop points past the horizon and leave gaps as null", () => {
+  const points = new Map([[30, { t: 3 }], [5, { t: 0 }], [20, { rh: 80 }]]);
+  const [t, rh] = livePanels(points, ["t", "rh"], 10);
+  assert.deepEqual([...points.keys()].sort(), [20, 30]); // the old point is gone for good
+  assert.deepEqual(t, { sensor: "t", aggregated: false, xs: [20, 30], values: [null, 3] });
+  assert.deepEqual(rh.values, [80, null]);
+  assert.deepEqual(livePanels(points, [], 10), []);
+  assert.deepEqual(livePanels(points, ["t"], 100), []); // everything is too old
+  assert.equal(points.size, 0);
 });

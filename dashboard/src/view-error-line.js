@@ -1,0 +1,18 @@
+// The work area's error line, shared by the views: a refusal (403) reads as one.
+import { ApiError } from "./api.js";
+
+export function errorLine(element) {
+  return {
+    show(error) {
+      element.hidden = false;
+      element.textContent =
+        error instanceof ApiError && error.status === 403
+          ? `Not allowed: ${error.message}.`
+          : error.message;
+    },
+    clear() {
+      element.hidden = true;
+      element.textContent = "";
+    },
+  };
+}

@@ -1,0 +1,107 @@
+// The station list: health and last seen of each granted station, a filter, and which
+// station is shown. Refreshed every 5 s; until the user picks one, the page does.
+import { ApiError } from "./api.js";
+import { ago, byHealth, stationToShow } from "./logic.js";
+
+const $ = (id) => document.getElementById(id);
+
+// `onSelect(id, sensors)` shows a station; `inLiveMode()` lets the page move its own pick
+// to a sending station (never in history mode, where it would drop the range's job).
+export function stationsView({ inLiveMode, onSelect, onUnauthorized }) {
+  const list = $("stations");
+  const filter = $("station-filter");
+  const note = $("stations-note");
+  const title = $("station-title");
+  let api = null;
+  const stations = new Map(); // id -> station view from /v1/stations
+  let selected = null;
+  let autoPicked = false; // the station shown was chosen by the page, not the user
+
+  filter.addEventListener("input", () => applyFilter());
+
+  async function connect(signedIn) {
+    api = signedIn;
+    await refresh();
+    setInterval(refresh, 5000);
+  }
+
+  async function refresh() {
+    let body;
+    try {
+      body = await api.get("/v1/stations");
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) return onUnauthorized();
+      note.textContent = `Station list not refreshed: ${error.message}`;
+      return;
+    }
+    const now = Date.parse(body.as_of);
+    note.textContent = body.stations.length ? "" : "No stations granted to you yet.";
+    const items = [];
+    for (const station of [...body.stations].sort(byHealth)) {
+      stations.set(station.station_id, station);
+      items.push(item(station, now));
+    }
+    list.replaceChildren(...items);
+    applyFilter();
+    const pick = stationToShow({
+      listed: body.stations,
+      selected,
+      autoPicked,
+      inLiveMode: inLiveMode(),
+      selectedHealth: stations.get(selected)?.health,
+    });
+    if (pick) select(pick, { picked: false });
+  }
+
+  function applyFilter() {
+    const text = filter.value.trim().toLowerCase();
+    for (const li of list.children) {
+      li.hidden = Boolean(text) && !li.dataset.stationId.toLowerCase().includes(text);
+    }
+  }
+
+  function item(station, now) {
+    const li = document.createElement("li");
+    li.setAttribute("data-testid", "station-item");
+    li.dataset.stationId = station.station_id;
+    li.dataset.health = station.health;
+    li.tabIndex = 0;
+    li.setAttribute("role", "button");
+    li.classList.toggle("selected", station.station_id === selected);
+    const mark = document.createElement("span");
+    mark.className = `health health-${station.health}`;
+    mark.setAttribute("aria-label", station.health);
+    mark.title = station.health;
+    const name = document.createElement("span");
+    name.className = "name";
+    name.textContent = station.station_id;
+    const seen = document.createElement("span");
+    seen.className = "seen";
+    seen.textContent = station.last_seen ? ago(now - Date.parse(station.last_seen)) : "no data";
+    if (station.last_seen) seen.title = new Date(station.last_seen).toLocaleString();
+    li.append(mark, name, seen);
+    li.addEventListener("click", () => select(station.station_id));
+    li.addEventListener("keydown", (e) => e.key === "Enter" && select(station.station_id));
+    return li;
+  }
+
+  function select(id, { picked = true } = {}) {
+    autoPicked = !picked;
+    if (selected === id) return;
+    selected = id;
+    for (const li of list.children) li.classList.toggle("selected", li.dataset.stationId === id);
+    title.textContent = id;
+    onSelect(id, stations.get(id)?.sensors ?? []);
+  }
+
+  // A live reading named a sensor the station list did not know yet: the station's
+  // sensors as they are now, or null when nothing changed.
+  function learnSensor(sensor) {
+    const station = stations.get(selected);
+    if (!station || station.sensors.includes(sensor)) return null;
+    station.sensors = [...station.sensors, sensor].sort();
+    return station.sensors;
+  }
+
+  return { connect, selected: () => selected, learnSensor };
+}
