@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 export PIP_CACHE_DIR ?= $(CACHE)/pip
 export PIP_DISABLE_PIP_VERSION_CHECK = 1
 
-.PHONY: up down status test fuzz lint typecheck unit install system-packages dashboard bench soak clean
+.PHONY: up down status test fuzz lint typecheck unit integration install system-packages dashboard bench soak clean
 
 up: install
 	$(BIN)/scada stack up --services --simulate
@@ -25,10 +25,17 @@ test: install lint typecheck
 	cd dashboard && node --test test/*.test.mjs
 	$(BIN)/pytest
 
+# The fast part: no servers, seconds. `make integration` adds real Kafka and TimescaleDB.
+unit: install
+	$(BIN)/pytest tests/unit
+
+integration: install
+	$(BIN)/pytest tests/unit tests/integration
+
 # Generated hostile requests against both OpenAPI documents, many more than `make test` sends.
 FUZZ_EXAMPLES ?= 500
 fuzz: install
-	SCADA_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest --timeout=3600 tests/test_fuzz_openapi.py
+	SCADA_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest --timeout=3600 tests/e2e/test_fuzz_openapi.py
 
 # ruff, then the import contract in pyproject.toml: every import points down a layer.
 lint: install
@@ -51,7 +58,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 # The dashboard's assets, bundled from package-lock.json's exact versions (no CDN at run time).
-DASHBOARD_SOURCES := $(wildcard dashboard/src/*) dashboard/build.mjs dashboard/package-lock.json
+DASHBOARD_SOURCES := $(shell find dashboard/src -type f) dashboard/build.mjs dashboard/package-lock.json
 dashboard: dashboard/dist/index.html
 
 dashboard/dist/index.html: $(DASHBOARD_SOURCES)

@@ -1,5 +1,10 @@
 """Session fixtures: real Kafka and TimescaleDB, unique names per test, strict hygiene.
 
+- ``tests/unit`` needs no servers (seconds); ``tests/integration`` runs the services
+  in-process against real Kafka and TimescaleDB; ``tests/e2e`` drives the browser,
+  kills processes and starts clusters of its own. The stack starts only when a test
+  first asks for ``backends``.
+
 - Warnings are errors (pyproject); a client left unclosed emits a
   ResourceWarning when collected, and ``_no_leaks`` collects after each test
   so it fails the test that leaked it.
@@ -23,6 +28,17 @@ from aiokafka.errors import KafkaError
 
 from base.storage.database import prepare_database
 from tests.backends import Backends, provide_backends
+
+
+LAYERS = ("unit", "integration", "e2e")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test with its folder (``-m unit`` = ``tests/unit``)."""
+    for item in items:
+        folder = item.path.parent.name
+        if folder in LAYERS:
+            item.add_marker(folder)
 
 
 @pytest.fixture(scope="session")

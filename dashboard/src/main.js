@@ -1,16 +1,16 @@
 // The dashboard: sign in, pick a station, watch it live or load its history as a
 // background job. Each view owns its state; this composition root only creates them and
-// wires what one asks of another, so every such dependency is visible here. Modules stay
-// flat in src/ (view-*.js): the Makefile rebuilds dist/ when a file in src/ changes, not below.
+// wires what one asks of another, so every such dependency is visible here. Views are in
+// views/; the pure logic they share (logic.js, jobs.js) is unit-tested in test/.
 import "./style.css";
 import { Charts } from "./chart.js";
-import { errorLine } from "./view-error-line.js";
-import { historyView } from "./view-history.js";
-import { liveView } from "./view-live.js";
-import { modesView } from "./view-modes.js";
-import { sensorsView } from "./view-sensors.js";
-import { sessionView, signOut } from "./view-session.js";
-import { stationsView } from "./view-stations.js";
+import { errorLine } from "./views/error-line.js";
+import { historyView } from "./views/history.js";
+import { liveView } from "./views/live.js";
+import { modesView } from "./views/modes.js";
+import { sensorsView } from "./views/sensors.js";
+import { sessionView, signOut } from "./views/session.js";
+import { stationsView } from "./views/stations.js";
 
 // The chart area and the error line are shared: live and history take turns in them.
 const charts = new Charts(document.getElementById("chart"));

@@ -1,7 +1,7 @@
 // The station list: health and last seen of each granted station, a filter, and which
 // station is shown. Refreshed every 5 s; until the user picks one, the page does.
-import { ApiError } from "./api.js";
-import { ago, byHealth, stationToShow } from "./logic.js";
+import { ApiError } from "../api.js";
+import { ago, byHealth, stationToShow } from "../logic.js";
 
 const $ = (id) => document.getElementById(id);
 

@@ -1,5 +1,5 @@
 // The range of a history load: From and To, presets for the last days, the resolution.
-import { localInput } from "./logic.js";
+import { localInput } from "../logic.js";
 
 const $ = (id) => document.getElementById(id);
 

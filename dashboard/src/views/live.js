@@ -1,8 +1,8 @@
 // The live view: the station's last minutes, from a snapshot then readings as they arrive
 // over SSE, redrawn at most once a frame. A stream that ends is reopened.
-import { ApiError } from "./api.js";
-import { livePanels, mergeReadings } from "./logic.js";
-import { sleep } from "./sleep.js";
+import { ApiError } from "../api.js";
+import { livePanels, mergeReadings } from "../logic.js";
+import { sleep } from "../sleep.js";
 
 const LIVE_MINUTES = 10;
 

@@ -1,5 +1,5 @@
 // The work area's error line, shared by the views: a refusal (403) reads as one.
-import { ApiError } from "./api.js";
+import { ApiError } from "../api.js";
 
 export function errorLine(element) {
   return {

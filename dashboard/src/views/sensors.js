@@ -1,5 +1,5 @@
 // The sensor checkboxes of the station shown, and which of them are chosen.
-import { defaultSensors, sensorsFor } from "./logic.js";
+import { defaultSensors, sensorsFor } from "../logic.js";
 
 export function sensorsView({ onChange }) {
   const fieldset = document.getElementById("sensors");

@@ -1,12 +1,12 @@
 // The history view: a range read by a background job, with progress and cancel, until
 // its result is drawn. Nothing waits on a query: the job's news arrives over the event
 // stream, and a slow poll covers a stream that dropped.
-import { jobEvents } from "./job-events.js";
-import { jobUpdate, TERMINAL } from "./jobs.js";
-import { sleep } from "./sleep.js";
-import { jobProgress } from "./view-history-progress.js";
-import { rangeView } from "./view-history-range.js";
-import { resultView } from "./view-history-result.js";
+import { jobEvents } from "../job-events.js";
+import { jobUpdate, TERMINAL } from "../jobs.js";
+import { sleep } from "../sleep.js";
+import { jobProgress } from "./history-progress.js";
+import { rangeView } from "./history-range.js";
+import { resultView } from "./history-result.js";
 
 const PROMPT = "Pick a range and press Load.";
 const $ = (id) => document.getElementById(id);

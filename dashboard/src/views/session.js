@@ -1,6 +1,6 @@
 // Signing in and out. The token is checked against /v1/me before the app is shown, and
 // kept in sessionStorage: gone with the tab, never in a URL.
-import { Api, ApiError } from "./api.js";
+import { Api, ApiError } from "../api.js";
 
 const TOKEN_KEY = "scada.token";
 const $ = (id) => document.getElementById(id);

@@ -1,6 +1,6 @@
 // A completed job's result: drawn when a chart can hold it, and offered as CSV either way.
-import { alignSeries } from "./logic.js";
-import { fetchResult } from "./job-result.js";
+import { alignSeries } from "../logic.js";
+import { fetchResult } from "../job-result.js";
 
 const MAX_DRAWN_ROWS = 2_000_000; // beyond this a result is offered as CSV, not drawn
 
