@@ -25,7 +25,7 @@ from pathlib import Path
 import asyncpg
 from aiokafka import AIOKafkaProducer
 
-from historical_service import metrics
+from historical_service import jobs, metrics
 from schemas.historical import HistoricalJobFailed
 from schemas.topics import TopicSet
 
@@ -42,33 +42,20 @@ async def sweep(
     results_dir: Path | None = None,
 ) -> tuple[int, int]:
     """One pass; returns (results removed, jobs failed as lost)."""
-    expired = await pool.fetch(
-        "WITH old AS (SELECT job_id, result_path FROM historical.jobs "
-        "WHERE result_path IS NOT NULL AND result_expires_at < now() FOR UPDATE) "
-        "UPDATE historical.jobs j SET result_path = NULL FROM old "
-        "WHERE j.job_id = old.job_id RETURNING old.result_path"
-    )
-    for row in expired:
-        await asyncio.to_thread(Path(row["result_path"]).unlink, missing_ok=True)
-    lost = await pool.fetch(
-        "UPDATE historical.jobs SET status = 'failed', lease_owner = NULL, finished_at = now(), "
-        "error = 'worker_lost: no worker renewed the job''s lease' "
-        "WHERE status = 'running' AND lease_expires_at < now() - $1::interval "
-        "RETURNING job_id, user_id",
-        lost_after,
-    )
+    expired = await jobs.expire_results(pool)
+    for path in expired:
+        await asyncio.to_thread(Path(path).unlink, missing_ok=True)
+    lost = await jobs.fail_lost(pool, lost_after)
     events = topics.historical_events
-    for row in lost:
+    for job_id, user_id in lost:
         event = HistoricalJobFailed(
-            job_id=row["job_id"],
-            user_id=str(row["user_id"]),
+            job_id=job_id,
+            user_id=str(user_id),
             occurred_at=datetime.now(UTC),
             reason="worker_lost",
             detail="no worker renewed the job's lease",
         )
-        await producer.send_and_wait(
-            events.name, events.serialize(event), key=str(row["job_id"]).encode()
-        )
+        await producer.send_and_wait(events.name, events.serialize(event), key=str(job_id).encode())
     metrics.JANITOR.labels(action="result_expired").inc(len(expired))
     metrics.JANITOR.labels(action="job_lost").inc(len(lost))
     if results_dir is not None:
@@ -88,19 +75,14 @@ async def remove_leftovers(
             by_job.setdefault(uuid.UUID(path.name.split(".", 1)[0]), []).append(path)
     if not by_job:
         return 0
-    rows = await pool.fetch(
-        "SELECT job_id, status, lease_owner, result_path FROM historical.jobs "
-        "WHERE job_id = ANY($1::uuid[])",
-        list(by_job),
-    )
-    jobs = {row["job_id"]: row for row in rows}
+    known = await jobs.attempts_of(pool, list(by_job))
     doomed = []
     for job_id, paths in by_job.items():
-        job = jobs.get(job_id)
+        job = known.get(job_id)
         for path in paths:
             if job is not None and (
-                str(path) == job["result_path"]
-                or (job["status"] == "running" and f".{job['lease_owner']}." in path.name)
+                str(path) == job.result_path
+                or (job.status == "running" and f".{job.lease_owner}." in path.name)
             ):
                 continue
             doomed.append(path)

@@ -1,13 +1,19 @@
-"""Job state in PostgreSQL: the one place that says what a job is doing."""
+"""Job state in PostgreSQL: the one place that says what a job is doing.
+
+Every statement on ``historical.jobs`` is here, whoever runs it: the API and
+``scada jobs`` (record, find, list, cancel, retry), the workers (claim, heartbeat,
+finish) and the janitor (expired results, lost jobs, leftover files).
+"""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from typing import Any, Literal
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal, NamedTuple
 from uuid import UUID
 
 import asyncpg
 
+from historical_service.users import org_of
 from schemas.historical import RunHistoricalQuery
 
 TERMINAL = ("completed", "failed", "cancelled")
@@ -37,26 +43,6 @@ async def insert_job(pool: asyncpg.Pool, command: RunHistoricalQuery) -> None:
         command.start,
         command.end,
         command.resolution,
-    )
-
-
-def command_of(job: dict[str, Any], received: RunHistoricalQuery) -> RunHistoricalQuery:
-    """The command the job's row stands for; what the row does not keep comes from ``received``.
-
-    A worker runs this, never the command as received: the row is the truth about
-    whose job it is and what it reads (a command naming job J with user B's stations
-    would otherwise hand B's data to J's owner).
-    """
-    return received.model_copy(
-        update={
-            "user_id": str(job["user_id"]),
-            "lane": job["lane"],
-            "stations": list(job["stations"]),
-            "sensors": list(job["sensors"]),
-            "start": job["range_start"],
-            "end": job["range_end"],
-            "resolution": job["resolution"],
-        }
     )
 
 
@@ -125,6 +111,80 @@ async def list_jobs(
         limit,
     )
     return [dict(r) for r in rows]
+
+
+async def request_cancel(pool: asyncpg.Pool, job_id: UUID, user_id: UUID) -> str | None:
+    """Mark the user's job for cancellation (a queued one is cancelled at once).
+
+    Returns its status; ``None`` if the user has no such job.
+    """
+    return await _request_cancel(pool, job_id, user_id)
+
+
+async def operator_cancel(pool: asyncpg.Pool, job_id: UUID) -> str | None:
+    """:func:`request_cancel` for any user's job (``scada jobs cancel``)."""
+    return await _request_cancel(pool, job_id, None)
+
+
+async def _request_cancel(pool: asyncpg.Pool, job_id: UUID, user_id: UUID | None) -> str | None:
+    # One statement for the API and the CLI: a copy of it once forgot ``finished_at``.
+    status = await pool.fetchval(
+        "UPDATE historical.jobs SET cancel_requested = true, "
+        "status = CASE WHEN status = 'queued' THEN 'cancelled' ELSE status END, "
+        "finished_at = CASE WHEN status = 'queued' THEN now() ELSE finished_at END "
+        "WHERE job_id = $1 AND ($2::uuid IS NULL OR user_id = $2) RETURNING status",
+        job_id,
+        user_id,
+    )
+    return None if status is None else str(status)
+
+
+async def requeue(pool: asyncpg.Pool, job_id: UUID) -> RunHistoricalQuery | None:
+    """Queue a failed or cancelled job again; the command to publish for it, else ``None``."""
+    row = await pool.fetchrow(
+        "UPDATE historical.jobs SET status = 'queued', cancel_requested = false, error = NULL, "
+        "progress = 0, rows_done = 0, finished_at = NULL, queued_at = now() "
+        f"WHERE job_id = $1 AND status IN ('failed', 'cancelled') RETURNING {_COLUMNS}",
+        job_id,
+    )
+    if row is None:
+        return None
+    return RunHistoricalQuery(
+        job_id=job_id,
+        user_id=str(row["user_id"]),
+        # A revoked user's too: the worker then refuses the job, saying why.
+        org_id=await org_of(pool, row["user_id"]),
+        lane=row["lane"],
+        stations=row["stations"],
+        sensors=row["sensors"],
+        start=row["range_start"],
+        end=row["range_end"],
+        resolution=row["resolution"],
+        requested_at=datetime.now(UTC),
+    )
+
+
+def command_of(job: dict[str, Any], received: RunHistoricalQuery) -> RunHistoricalQuery:
+    """The command the job's row stands for; what the row does not keep comes from ``received``.
+
+    A worker runs this, never the command as received: the row is the truth about
+    whose job it is and what it reads (a command naming job J with user B's stations
+    would otherwise hand B's data to J's owner).
+    """
+    return received.model_copy(
+        update={
+            "user_id": str(job["user_id"]),
+            "lane": job["lane"],
+            "stations": list(job["stations"]),
+            "sensors": list(job["sensors"]),
+            "start": job["range_start"],
+            "end": job["range_end"],
+            "resolution": job["resolution"],
+        }
+    )
+
+
+# Workers: a job is run under a lease, so one whose worker died is taken over.
 
 
 async def claim(
@@ -199,14 +259,67 @@ async def finish(
     return bool(status_line == "UPDATE 1")
 
 
-async def request_cancel(pool: asyncpg.Pool, job_id: UUID, user_id: UUID) -> str | None:
-    """Mark the job for cancellation; a queued job is cancelled at once. Returns its status."""
-    status = await pool.fetchval(
-        "UPDATE historical.jobs SET cancel_requested = true, "
-        "status = CASE WHEN status = 'queued' THEN 'cancelled' ELSE status END, "
-        "finished_at = CASE WHEN status = 'queued' THEN now() ELSE finished_at END "
-        "WHERE job_id = $1 AND user_id = $2 RETURNING status",
+async def fail_forbidden(pool: asyncpg.Pool, job_id: UUID) -> None:
+    """End the job ``failed: forbidden`` unless it has ended, whoever holds its lease.
+
+    Its user may no longer read what it reads (or is revoked): no worker may run it.
+    """
+    await pool.execute(
+        "UPDATE historical.jobs SET status = 'failed', error = 'forbidden', "
+        "finished_at = now() WHERE job_id = $1 AND status NOT IN "
+        "('completed', 'failed', 'cancelled')",
         job_id,
-        user_id,
     )
-    return None if status is None else str(status)
+
+
+# The janitor: what no worker will end or delete any more.
+
+
+async def expire_results(pool: asyncpg.Pool) -> list[str]:
+    """Forget the results past their expiry; return their files, for the caller to delete.
+
+    Forgotten first, so the API answers 410 for a result before its file goes.
+    """
+    rows = await pool.fetch(
+        "WITH old AS (SELECT job_id, result_path FROM historical.jobs "
+        "WHERE result_path IS NOT NULL AND result_expires_at < now() FOR UPDATE) "
+        "UPDATE historical.jobs j SET result_path = NULL FROM old "
+        "WHERE j.job_id = old.job_id RETURNING old.result_path"
+    )
+    return [str(row["result_path"]) for row in rows]
+
+
+async def fail_lost(pool: asyncpg.Pool, lost_after: timedelta) -> list[tuple[UUID, UUID]]:
+    """End ``failed: worker_lost`` the running jobs whose lease expired ``lost_after`` ago.
+
+    Returns their (job_id, user_id), for the failed events.
+    """
+    rows = await pool.fetch(
+        "UPDATE historical.jobs SET status = 'failed', lease_owner = NULL, finished_at = now(), "
+        "error = 'worker_lost: no worker renewed the job''s lease' "
+        "WHERE status = 'running' AND lease_expires_at < now() - $1::interval "
+        "RETURNING job_id, user_id",
+        lost_after,
+    )
+    return [(UUID(str(row["job_id"])), UUID(str(row["user_id"]))) for row in rows]
+
+
+class Attempts(NamedTuple):
+    """What says which of a job's files are still wanted: its result, its running attempt."""
+
+    status: str
+    lease_owner: str | None
+    result_path: str | None
+
+
+async def attempts_of(pool: asyncpg.Pool, job_ids: list[UUID]) -> dict[UUID, Attempts]:
+    """The jobs among ``job_ids`` that exist, by id."""
+    rows = await pool.fetch(
+        "SELECT job_id, status, lease_owner, result_path FROM historical.jobs "
+        "WHERE job_id = ANY($1::uuid[])",
+        job_ids,
+    )
+    return {
+        UUID(str(row["job_id"])): Attempts(row["status"], row["lease_owner"], row["result_path"])
+        for row in rows
+    }

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from uuid import UUID, uuid4
 
 import asyncpg
 
+from base.credentials import USER_TOKEN_PREFIX, hash_secret, new_secret
 from base.storage.stations import register_stations
-from ingest_gateway.tokens import hash_token
-
-PREFIX = "scadau_"
 
 
 @dataclass(frozen=True)
@@ -38,7 +35,7 @@ async def create_user(
     Listed stations are registered to the org if nobody owns them yet; a station of
     another organisation is refused (:class:`ValueError` naming it).
     """
-    secret = PREFIX + secrets.token_urlsafe(32)
+    secret = new_secret(USER_TOKEN_PREFIX)
     user_id = uuid4()
     everything = stations == ["*"]
     listed = [] if everything else sorted(set(stations))
@@ -56,7 +53,7 @@ async def create_user(
             everything,
             listed,
             max_range_days,
-            hash_token(secret),
+            hash_secret(secret),
         )
     return user_id, secret
 
@@ -94,7 +91,7 @@ _COLUMNS = "user_id, name, org_id, all_stations, stations, max_range_days"
 async def user_by_token(pool: asyncpg.Pool, secret: str) -> User | None:
     row = await pool.fetchrow(
         f"SELECT {_COLUMNS} FROM historical.users WHERE token_sha256 = $1 AND revoked_at IS NULL",
-        hash_token(secret),
+        hash_secret(secret),
     )
     return _user(row) if row else None
 
@@ -105,6 +102,14 @@ async def user_by_id(pool: asyncpg.Pool, user_id: UUID) -> User | None:
         user_id,
     )
     return _user(row) if row else None
+
+
+async def org_of(pool: asyncpg.Pool, user_id: UUID) -> str:
+    """The user's organisation, revoked or not (users are revoked, never deleted)."""
+    org = await pool.fetchval("SELECT org_id FROM historical.users WHERE user_id = $1", user_id)
+    if org is None:
+        raise LookupError(f"no user {user_id}")
+    return str(org)
 
 
 async def denied_stations(pool: asyncpg.Pool, user: User, stations: list[str]) -> list[str]:

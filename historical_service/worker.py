@@ -82,7 +82,7 @@ class Worker:
             auto_offset_reset="earliest",
             max_poll_interval_ms=3_600_000,  # a bulk export may take long; the lease guards it
             # A command could wait out a whole fetch (500 ms by default) before a worker
-            # saw it: one chart job in seven took 580 ms instead of ~110 ms.
+            # saw it, which showed as slow chart jobs (docs/decisions/0006).
             fetch_max_wait_ms=100,
         )
         await consumer.start()
@@ -279,12 +279,7 @@ class Worker:
         """End the job ``failed: forbidden`` (its row, if it has one) and say so."""
         detail = detail or "the user may not read these stations or this range"
         if job_exists:  # also for a user revoked since: the job never stays queued
-            await self.pool.execute(
-                "UPDATE historical.jobs SET status = 'failed', error = 'forbidden', "
-                "finished_at = now() WHERE job_id = $1 AND status NOT IN "
-                "('completed', 'failed', 'cancelled')",
-                command.job_id,
-            )
+            await jobs.fail_forbidden(self.pool, command.job_id)
         await self._announce(command, HistoricalJobFailed, reason="forbidden", detail=detail)
 
     async def _announce(

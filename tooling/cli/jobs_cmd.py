@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -14,7 +14,6 @@ import typer
 from base.kafka_clients import durable_producer
 from base.settings import PlatformSettings
 from historical_service import jobs
-from schemas.historical import RunHistoricalQuery
 from tooling.cli.output import table
 
 app = typer.Typer(help="Historical jobs (all users; operators only).", no_args_is_help=True)
@@ -80,14 +79,7 @@ def show(job_id: UUID, as_json: AsJson = False) -> None:
 def cancel(job_id: UUID) -> None:
     """Ask a job to stop (its worker stops within a second); a queued job is cancelled now."""
 
-    async def run(pool: asyncpg.Pool) -> Any:
-        return await pool.fetchval(
-            "UPDATE historical.jobs SET cancel_requested = true, status = CASE WHEN status = "
-            "'queued' THEN 'cancelled' ELSE status END WHERE job_id = $1 RETURNING status",
-            job_id,
-        )
-
-    status = asyncio.run(_with_pool(run))
+    status = asyncio.run(_with_pool(lambda pool: jobs.operator_cancel(pool, job_id)))
     if status is None:
         typer.echo("no such job", err=True)
         raise typer.Exit(1)
@@ -100,27 +92,9 @@ def retry(job_id: UUID) -> None:
     settings = PlatformSettings()
 
     async def run(pool: asyncpg.Pool) -> str:
-        job = await pool.fetchrow(
-            "UPDATE historical.jobs SET status = 'queued', cancel_requested = false, error = NULL, "
-            "progress = 0, rows_done = 0, finished_at = NULL, queued_at = now() "
-            "WHERE job_id = $1 AND status IN ('failed', 'cancelled') RETURNING *, "
-            "(SELECT org_id FROM historical.users u WHERE u.user_id = jobs.user_id) AS org_id",
-            job_id,
-        )
-        if job is None:
+        command = await jobs.requeue(pool, job_id)
+        if command is None:
             return "only a failed or cancelled job can be retried"
-        command = RunHistoricalQuery(
-            job_id=job_id,
-            user_id=str(job["user_id"]),
-            org_id=job["org_id"],
-            lane=job["lane"],
-            stations=job["stations"],
-            sensors=job["sensors"],
-            start=job["range_start"],
-            end=job["range_end"],
-            resolution=job["resolution"],
-            requested_at=datetime.now(UTC),
-        )
         producer = durable_producer(settings.effective_kafka_bootstrap, client_id="scada-cli")
         await producer.start()
         try:
