@@ -29,7 +29,6 @@ from aiokafka.errors import KafkaError
 from base.storage.database import prepare_database
 from tests.backends import Backends, provide_backends
 
-
 LAYERS = ("unit", "integration", "e2e")
 
 

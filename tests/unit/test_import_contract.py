@@ -10,7 +10,14 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-PACKAGES = ("schemas", "base", "ingest_gateway", "stream_processors", "historical_service", "tooling")
+PACKAGES = (
+    "schemas",
+    "base",
+    "ingest_gateway",
+    "stream_processors",
+    "historical_service",
+    "tooling",
+)
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 
@@ -42,7 +49,11 @@ def test_the_tree_keeps_the_contract(tmp_path: Path) -> None:
     ("module", "wrong_import", "complaint"),
     [
         # a service taking something of another service
-        ("historical_service/live.py", "ingest_gateway.errors", "historical_service is not allowed"),
+        (
+            "historical_service/live.py",
+            "ingest_gateway.errors",
+            "historical_service is not allowed",
+        ),
         # the base reaching up into a service
         ("base/settings.py", "stream_processors.settings", "base is not allowed"),
         # the contract depending on the base
