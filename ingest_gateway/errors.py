@@ -19,7 +19,6 @@ from base.http.errors import (
     Conflict,
     DatabaseUnavailable,
     Forbidden,
-    HttpError,
     InvalidRequest,
     KafkaUnavailable,
     PayloadTooLarge,
@@ -31,7 +30,6 @@ from base.http.errors import (
 __all__ = [
     "DatabaseUnavailable",
     "Forbidden",
-    "HttpError",
     "IdempotencyConflict",
     "InvalidReadings",
     "KafkaUnavailable",

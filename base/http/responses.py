@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import orjson
@@ -40,16 +40,20 @@ async def http_error(request: Request, exc: Exception) -> Response:
     return error_response(exc)
 
 
-async def database_away(request: Request, exc: Exception) -> Response:
-    """A database error no handler expected: the database is away, so a 503 to retry."""
-    return error_response(DatabaseUnavailable("the database is unavailable; retry shortly"))
-
-
-Handler = Callable[[Request, Exception], Any]
+Handler = Callable[[Request, Exception], Awaitable[Response]]
 
 
 def exception_handlers(on_http_error: Handler = http_error) -> dict[Any, Handler]:
-    """Starlette's ``exception_handlers``: typed errors, then the database being away."""
+    """Starlette's ``exception_handlers``: typed errors, and the database being away.
+
+    A database error no handler expected is answered as :class:`DatabaseUnavailable`
+    (a 503 to retry, not a 500) by the same ``on_http_error``.
+    """
+
+    async def database_away(request: Request, exc: Exception) -> Response:
+        away = DatabaseUnavailable("the database is unavailable; retry shortly")
+        return await on_http_error(request, away)
+
     return {HttpError: on_http_error, **dict.fromkeys(DATABASE_UNAVAILABLE, database_away)}
 
 

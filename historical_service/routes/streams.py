@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -50,7 +50,7 @@ async def events(request: Request, user: User, state: ApiState) -> Response:
         state.events.unsubscribe(user_id, queue)
         slot.release()
 
-    async def stream() -> AsyncIterator[bytes]:
+    async def stream() -> AsyncGenerator[bytes, None]:
         yield b"retry: 2000\n: connected\n\n"
         if resume is not None:  # what the client missed while away, then live
             # aclosing: a client gone mid-replay stops the replay's consumer now.
@@ -89,7 +89,7 @@ async def live_readings(request: Request, user: User, state: ApiState) -> Respon
         end()
         raise
 
-    async def stream() -> AsyncIterator[bytes]:
+    async def stream() -> AsyncGenerator[bytes, None]:
         yield b"retry: 2000\n: connected\n\n"
         yield b"event: snapshot\ndata: " + live_frame(station, snapshot) + b"\n\n"
         async for frame in _until_revoked(watch.queue.get, state, user):
@@ -133,7 +133,7 @@ async def _until_revoked(
         yield item
 
 
-def _event_stream(body: AsyncIterator[bytes], end: Callable[[], None]) -> Response:
+def _event_stream(body: AsyncGenerator[bytes, None], end: Callable[[], None]) -> Response:
     """``body`` as ``text/event-stream``; ``end`` runs once it is over, however it ends.
 
     The background task also runs when the client left before the stream began (the
@@ -141,9 +141,10 @@ def _event_stream(body: AsyncIterator[bytes], end: Callable[[], None]) -> Respon
     """
 
     async def stream() -> AsyncIterator[bytes]:
-        try:
-            async for chunk in body:
-                yield chunk
+        try:  # aclosing: a client gone mid-stream closes ``body`` (and what it holds) now
+            async with contextlib.aclosing(body) as chunks:
+                async for chunk in chunks:
+                    yield chunk
         finally:
             end()
 

@@ -52,7 +52,7 @@ def simulate(
                 span, spacing = parse_duration(backfill_span), parse_duration(interval)
                 tasks.append(backfill(Poster(client, secret), history, span, spacing, say))
             if rate > 0:
-                say(f"live: {len(ids)} stations, about {rate:g} readings/s to {gateway}")
+                say(f"live: {len(ids)} stations, about {rate:g} readings/s to {base_url}")
                 tasks.append(live(poster, ids, rate, say))
             await asyncio.gather(*tasks)
 
