@@ -66,7 +66,7 @@ OPENAPI: dict[str, Any] = {
                 {
                     "202": "job_id, status, status_url, events_url",
                     "403": "station not granted, or range too long",
-                    "413": "a body over 64 KB",
+                    "413": "a body over the limit (SCADA_MAX_JOB_REQUEST_BYTES, 64 KiB by default)",
                     "422": "invalid request, each field named",
                 },
                 requestBody={
@@ -122,7 +122,10 @@ OPENAPI: dict[str, Any] = {
             "get": _op(
                 "Server-Sent Events of the caller's jobs (queued, progress, completed, "
                 "failed, cancelled); heartbeat comments every 15 s",
-                {"200": "text/event-stream", "429": "8 streams of this user are open already"},
+                {
+                    "200": "text/event-stream",
+                    "429": "the user has SCADA_MAX_STREAMS_PER_USER (8) streams open",
+                },
             ),
         },
         "/v1/me": {
@@ -150,7 +153,7 @@ OPENAPI: dict[str, Any] = {
                     "200": "text/event-stream",
                     "403": "station not granted",
                     "422": "bad station id or minutes",
-                    "429": "8 streams of this user are open already",
+                    "429": "the user has SCADA_MAX_STREAMS_PER_USER (8) streams open",
                 },
                 parameters=[
                     {

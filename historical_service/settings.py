@@ -27,6 +27,18 @@ class HistoricalSettings(PlatformSettings):
         default=SINK_GROUP,
         description="The stream processors' group: live charts also read what it has not stored.",
     )
+    stream_heartbeat_seconds: float = Field(
+        default=15.0,
+        gt=0,
+        description="An SSE stream's comment interval, and how soon a revoked user's streams end.",
+    )
+    max_streams_per_user: int = Field(
+        default=8, ge=1, description="Open SSE streams (job events and live) per user."
+    )
+    max_job_request_bytes: int = Field(
+        default=64 * 1024, ge=1024, description="A job request is read no further than this."
+    )
+    max_result_page_rows: int = Field(default=100_000, ge=1, description="Rows per JSON page.")
     public_url: str = Field(default="http://127.0.0.1:8081", description="Base of result URLs.")
     dashboard_dir: Path | None = Field(
         default=None, description="The built dashboard. Default: dashboard/dist of this checkout."

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from uuid import UUID, uuid4
 
 import asyncpg
@@ -26,7 +27,7 @@ from tests.pipeline import wait_for
 
 
 def historical_settings(
-    kafka_bootstrap: str, database_url: str, unique: str, results_dir: Path
+    kafka_bootstrap: str, database_url: str, unique: str, results_dir: Path, **overrides: Any
 ) -> HistoricalSettings:
     """A test's own API and workers: its topics, its worker groups, a free port."""
     return HistoricalSettings(
@@ -37,6 +38,7 @@ def historical_settings(
         public_url=f"http://127.0.0.1:{free_port()}",
         worker_group=f"{unique}.workers",
         worker_metrics_port=0,
+        **overrides,
     )
 
 
@@ -112,9 +114,9 @@ async def record_job(database_url: str, command: RunHistoricalQuery) -> None:
 
 @asynccontextmanager
 async def historical_app(
-    kafka_bootstrap: str, database_url: str, unique: str, results_dir: Path
+    kafka_bootstrap: str, database_url: str, unique: str, results_dir: Path, **overrides: Any
 ) -> AsyncIterator[tuple[HistoricalSettings, httpx.AsyncClient]]:
     """A test's own API and workers, running: their settings and an HTTP client."""
-    settings = historical_settings(kafka_bootstrap, database_url, unique, results_dir)
+    settings = historical_settings(kafka_bootstrap, database_url, unique, results_dir, **overrides)
     async with running_historical(settings) as client:
         yield settings, client

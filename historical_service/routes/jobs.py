@@ -26,9 +26,6 @@ from historical_service.users import User, denied_stations
 from schemas.historical import HistoricalJobQueued, Lane, RunHistoricalQuery
 from schemas.readings import MAX_SENSORS, Identifier, Timestamp
 
-MAX_BODY_BYTES = 64 * 1024
-"""A job request is a few hundred bytes; the body is read no further than this."""
-
 
 class JobRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -42,7 +39,8 @@ class JobRequest(BaseModel):
 
 @authenticated
 async def create_job(request: Request, user: User, state: ApiState) -> Response:
-    body, query_plan = _parse(await read_body(request, MAX_BODY_BYTES))
+    raw = await read_body(request, state.settings.max_job_request_bytes)
+    body, query_plan = _parse(raw)
     denied = await denied_stations(state.pool, user, body.stations)
     if denied:
         raise Forbidden(f"you may not read station(s): {', '.join(denied)}")

@@ -18,8 +18,6 @@ from historical_service.routes.jobs import own_job
 from historical_service.state import ApiState
 from historical_service.users import User
 
-MAX_PAGE_ROWS = 100_000
-
 
 class JobNotReady(Conflict):
     code = "not_ready"
@@ -45,7 +43,8 @@ async def job_result(request: Request, user: User, state: ApiState) -> Response:
         return StreamingResponse(_stream_file(path), media_type="text/csv")
     try:
         offset = max(0, int(request.query_params.get("offset", "0")))
-        limit = max(1, min(int(request.query_params.get("limit", "10000")), MAX_PAGE_ROWS))
+        wanted = int(request.query_params.get("limit", "10000"))
+        limit = max(1, min(wanted, state.settings.max_result_page_rows))
     except ValueError:
         raise InvalidRequest("offset and limit must be whole numbers") from None
     try:

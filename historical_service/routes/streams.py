@@ -1,7 +1,8 @@
 """The two server-sent event feeds: a user's job events, and one station's live readings.
 
-Both send a heartbeat comment every :data:`HEARTBEAT_SECONDS`, and at each one check
-that their user was not revoked; a user holds at most :data:`MAX_STREAMS_PER_USER`.
+Both send a heartbeat comment every ``stream_heartbeat_seconds`` and at each one check
+that their user was not revoked; a user holds at most ``max_streams_per_user``
+(``HistoricalSettings``).
 """
 
 from __future__ import annotations
@@ -26,10 +27,6 @@ from historical_service.state import ApiState
 from historical_service.users import User, denied_stations, is_revoked
 from schemas.readings import IDENTIFIER_PATTERN
 
-HEARTBEAT_SECONDS = 15.0
-"""A stream sends a comment this often, and checks its user was not revoked."""
-MAX_STREAMS_PER_USER = 8
-"""Open SSE streams (job events and live charts together) per user; more is a 429."""
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 _STATION_ID = re.compile(IDENTIFIER_PATTERN)
 T = TypeVar("T")
@@ -124,7 +121,7 @@ async def _until_revoked(
     revoked."""
     while True:
         try:
-            item = await asyncio.wait_for(get(), HEARTBEAT_SECONDS)
+            item = await asyncio.wait_for(get(), state.settings.stream_heartbeat_seconds)
         except TimeoutError:
             if await is_revoked(state.pool, user.user_id):
                 return
@@ -164,10 +161,9 @@ class StreamSlot:
     """One of a user's open streams, taken when the request is answered; released once."""
 
     def __init__(self, state: ApiState, user: User) -> None:
-        if state.streams[user.user_id] >= MAX_STREAMS_PER_USER:
-            raise TooManyStreams(
-                f"at most {MAX_STREAMS_PER_USER} open streams per user; close one first"
-            )
+        limit = state.settings.max_streams_per_user
+        if state.streams[user.user_id] >= limit:
+            raise TooManyStreams(f"at most {limit} open streams per user; close one first")
         self._streams = state.streams
         self._user_id = user.user_id
         self._released = False

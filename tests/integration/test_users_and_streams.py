@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import asyncpg
 import httpx
 import pytest
 
-from historical_service.routes import streams as sse
 from historical_service.settings import HistoricalSettings
 from historical_service.users import create_user
 from tests.backends import Backends
-from tests.history import new_user
+from tests.history import historical_app, new_user
 from tests.pipeline import make_token, wait_for
 
 
@@ -31,14 +31,21 @@ async def test_users_of_another_organisations_stations_are_refused(
 
 
 async def test_a_revoked_user_is_refused_and_their_streams_close(
-    historical: tuple[HistoricalSettings, httpx.AsyncClient],
-    database_url: str,
-    backends: Backends,
-    unique: str,
-    monkeypatch: pytest.MonkeyPatch,
+    database_url: str, backends: Backends, unique: str, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(sse, "HEARTBEAT_SECONDS", 0.5)
-    _, client = historical
+    async with historical_app(
+        backends.kafka_bootstrap,
+        database_url,
+        unique,
+        tmp_path / "results",
+        stream_heartbeat_seconds=0.5,
+    ) as (_, client):
+        await _revoke_while_streaming(client, database_url, backends, unique)
+
+
+async def _revoke_while_streaming(
+    client: httpx.AsyncClient, database_url: str, backends: Backends, unique: str
+) -> None:
     user_id, token = await new_user(database_url, [f"{unique}-s"])
     auth = {"authorization": f"Bearer {token}"}
     conn = await asyncpg.connect(database_url)
@@ -82,7 +89,7 @@ async def test_streams_are_bounded_per_user_and_leave_nothing_behind(
                 await probe.send(
                     probe.build_request("GET", "/v1/events", headers=auth), stream=True
                 )
-                for _ in range(sse.MAX_STREAMS_PER_USER)
+                for _ in range(settings.max_streams_per_user)
             ]
             try:
                 assert {s.status_code for s in streams} == {200}
