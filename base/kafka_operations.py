@@ -1,6 +1,6 @@
 """What operators ask of Kafka: consumer lag per group and partition, and the dead letters.
 
-Behind ``scada lag`` and ``scada dlq list|show|replay|purge``. Everything here
+Behind ``scada lag``, ``scada status`` and ``scada dlq list|show|replay|purge``. Everything here
 reads with group-less consumers, so looking never moves anyone's offsets.
 """
 
@@ -15,8 +15,9 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, RecordsToDelete
+from aiokafka.errors import KafkaError
 
-from base.errors import ScadaError
+from base.errors import ScadaError, ServerUnavailable
 from base.kafka_clients import durable_producer
 from base.kafka_topics import describe_topics
 from schemas.readings import ReadingDeadLettered, StationReadingsAccepted
@@ -30,17 +31,26 @@ class PartitionLag:
     group: str
     topic: str
     partition: int
-    committed: int
+    committed: int | None  # None: the group never committed this partition
     end: int
     messages: int
     seconds: float  # age of the oldest message not yet consumed; 0 when caught up
 
 
 async def consumer_lag(bootstrap: str, groups: Iterable[str] | None = None) -> list[PartitionLag]:
-    """Lag of ``groups`` (default: every group with committed offsets), per partition."""
+    """Lag of ``groups`` (default: every group with committed offsets), per partition.
+
+    Every partition of each topic a group has committed on is reported, not only
+    the committed ones: a group commits a partition only once it has consumed
+    from it, so a partition no message had reached yet (or whose first messages
+    it has not read) would otherwise be missing. Such a partition counts from
+    its log start, where this project's groups (``auto_offset_reset="earliest"``)
+    begin. Topics deleted since a group committed on them are left out.
+    """
     async with _clients(bootstrap) as (admin, consumer):
         if groups is None:
             groups = sorted(g[0] for g in await admin.list_consumer_groups())
+        existing = await _topic_partitions(admin)
         out: list[PartitionLag] = []
         for group in groups:
             committed = {
@@ -48,22 +58,81 @@ async def consumer_lag(bootstrap: str, groups: Iterable[str] | None = None) -> l
                 for tp, meta in (await admin.list_consumer_group_offsets(group)).items()
                 if meta.offset >= 0
             }
-            if not committed:
+            topics = sorted({tp.topic for tp in committed} & existing.keys())
+            partitions = [tp for topic in topics for tp in existing[topic]]
+            if not partitions:
                 continue
-            ends = await consumer.end_offsets(list(committed))
+            starts = await consumer.beginning_offsets(partitions)
+            ends = await consumer.end_offsets(partitions)
+            # Below the log start (retention deleted it), a group resumes at the start.
+            resume = {tp: max(committed.get(tp, starts[tp]), starts[tp]) for tp in partitions}
             oldest = await _timestamps(
-                consumer, {tp: o for tp, o in committed.items() if o < ends[tp]}
+                consumer, {tp: o for tp, o in resume.items() if o < ends[tp]}
             )
             now = time.time()
-            for tp in sorted(committed, key=lambda t: (t.topic, t.partition)):
-                behind = max(0, ends[tp] - committed[tp])
+            for tp in partitions:
                 age = max(0.0, now - oldest[tp] / 1000) if tp in oldest else 0.0
                 out.append(
                     PartitionLag(
-                        group, tp.topic, tp.partition, committed[tp], ends[tp], behind, age
+                        group,
+                        tp.topic,
+                        tp.partition,
+                        committed.get(tp),
+                        ends[tp],
+                        max(0, ends[tp] - resume[tp]),
+                        age,
                     )
                 )
         return out
+
+
+@dataclass(frozen=True)
+class GroupLag:
+    group: str
+    partitions: int
+    messages: int  # behind, over all its partitions
+    max_seconds: float  # the age of the oldest message it has not consumed, on any partition
+
+
+def lag_by_group(rows: Iterable[PartitionLag]) -> list[GroupLag]:
+    """One line per group of :func:`consumer_lag`'s rows, in the order they came."""
+    groups: dict[str, list[PartitionLag]] = {}
+    for row in rows:
+        groups.setdefault(row.group, []).append(row)
+    return [
+        GroupLag(
+            group,
+            len(parts),
+            sum(p.messages for p in parts),
+            max(p.seconds for p in parts),
+        )
+        for group, parts in groups.items()
+    ]
+
+
+async def dead_letter_depth(bootstrap: str, dlq: Topic[Any]) -> int:
+    """How many dead letters the topic holds now, without reading them."""
+    async with _consumer(bootstrap) as consumer:
+        partitions = await _partitions(bootstrap, dlq.name)
+        starts = await consumer.beginning_offsets(partitions)
+        ends = await consumer.end_offsets(partitions)
+        return sum(ends[tp] - starts[tp] for tp in partitions)
+
+
+async def _topic_partitions(admin: AIOKafkaAdminClient) -> dict[str, list[TopicPartition]]:
+    """Every topic's partitions, in order.
+
+    All topics, not the groups' own: naming a deleted topic in a metadata request
+    would create it again on a cluster that auto-creates topics.
+    """
+    return {
+        t["topic"]: [
+            TopicPartition(t["topic"], p)
+            for p in sorted(part["partition"] for part in t["partitions"])
+        ]
+        for t in await admin.describe_topics()
+        if t["error_code"] == 0
+    }
 
 
 async def _timestamps(
@@ -179,9 +248,11 @@ async def purge(bootstrap: str, dlq: Topic[Any], through: dict[int, int] | None 
 async def _consumer(bootstrap: str) -> AsyncIterator[AIOKafkaConsumer]:
     """A group-less consumer: reading with it moves nobody's offsets."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
     try:
+        await consumer.start()
         yield consumer
+    except KafkaError as exc:
+        raise _unavailable(bootstrap, exc) from exc
     finally:
         await consumer.stop()
 
@@ -189,12 +260,19 @@ async def _consumer(bootstrap: str) -> AsyncIterator[AIOKafkaConsumer]:
 @asynccontextmanager
 async def _clients(bootstrap: str) -> AsyncIterator[tuple[AIOKafkaAdminClient, AIOKafkaConsumer]]:
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
     try:
+        await admin.start()
         async with _consumer(bootstrap) as consumer:
             yield admin, consumer
+    except KafkaError as exc:
+        raise _unavailable(bootstrap, exc) from exc
     finally:
         await admin.close()
+
+
+def _unavailable(bootstrap: str, exc: KafkaError) -> ServerUnavailable:
+    # An operator command on a stopped Kafka says so in one line, not a traceback.
+    return ServerUnavailable(f"Kafka at {bootstrap} did not answer: {exc}")
 
 
 async def _partitions(bootstrap: str, topic: str) -> list[TopicPartition]:

@@ -60,6 +60,10 @@ class PlatformSettings(BaseSettings):
         ge=1,
         description="Override every topic's declared replication factor (e.g. 1 on a dev broker).",
     )
+    alertmanager_url: str = Field(
+        default="http://127.0.0.1:9093",
+        description="Alertmanager whose firing alerts `scada status` shows.",
+    )
 
     @property
     def topics(self) -> TopicSet:

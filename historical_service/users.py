@@ -126,3 +126,12 @@ async def denied_stations(pool: asyncpg.Pool, user: User, stations: list[str]) -
         sorted(wanted),
     )
     return sorted(set(stations) - {r["station_id"] for r in owned})
+
+
+async def names_of(pool: asyncpg.Pool, user_ids: list[UUID]) -> dict[UUID, str]:
+    """The names of ``user_ids``, revoked or not (``scada jobs list`` shows whose a job is)."""
+    rows = await pool.fetch(
+        "SELECT user_id, name FROM historical.users WHERE user_id = ANY($1::uuid[])",
+        sorted(set(user_ids)),
+    )
+    return {UUID(str(r["user_id"])): str(r["name"]) for r in rows}

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, get_args
 from uuid import UUID
 
 import asyncpg
 
 from historical_service.jobs.columns import COLUMNS
 from historical_service.users import org_of
-from schemas.historical import RunHistoricalQuery
+from schemas.historical import Lane, RunHistoricalQuery
 
 
 async def insert_job(pool: asyncpg.Pool, command: RunHistoricalQuery) -> None:
@@ -170,3 +170,31 @@ def command_of(job: dict[str, Any], received: RunHistoricalQuery) -> RunHistoric
             "resolution": job["resolution"],
         }
     )
+
+
+async def jobs_with_prefix(pool: asyncpg.Pool, prefix: str, limit: int = 10) -> list[UUID]:
+    """Ids of the jobs whose id starts with ``prefix``, oldest first, at most ``limit``.
+
+    For ``scada jobs show`` and the like, which accept an id's unique prefix as git
+    does: two ids back are enough to call a prefix ambiguous, a few more to list them.
+    """
+    rows = await pool.fetch(
+        "SELECT job_id FROM historical.jobs WHERE starts_with(job_id::text, lower($1)) "
+        "ORDER BY queued_at, job_id LIMIT $2",
+        prefix,
+        limit,
+    )
+    return [UUID(str(r["job_id"])) for r in rows]
+
+
+async def queue_by_lane(pool: asyncpg.Pool) -> list[dict[str, Any]]:
+    """Per lane (every lane, idle ones too): how many jobs wait, and since when the oldest."""
+    rows = await pool.fetch(
+        "SELECT l.lane, count(j.job_id) AS queued, min(j.queued_at) AS oldest_queued_at, "
+        "extract(epoch FROM now() - min(j.queued_at))::float8 AS oldest_wait_seconds "
+        "FROM unnest($1::text[]) AS l(lane) "
+        "LEFT JOIN historical.jobs j ON j.lane = l.lane AND j.status = 'queued' "
+        "GROUP BY l.lane ORDER BY array_position($1::text[], l.lane)",
+        list(get_args(Lane)),
+    )
+    return [dict(r) for r in rows]

@@ -16,6 +16,7 @@ from tooling.cli import (
     simulate_cmd,
     soak_cmd,
     stack_cmd,
+    status_cmd,
     tokens_cmd,
     users_cmd,
 )
@@ -26,6 +27,9 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    # Plain help, not Rich's panels: typer 0.29's panels print a value type for every
+    # option, so each flag (and --help) read `<bool>` as if it took a value.
+    rich_markup_mode=None,
 )
 app.add_typer(stack_cmd.app, name="stack")
 app.add_typer(schemas_cmd.app, name="schemas")
@@ -33,6 +37,7 @@ app.add_typer(tokens_cmd.app, name="tokens")
 app.add_typer(users_cmd.app, name="users")
 app.add_typer(jobs_cmd.app, name="jobs")
 app.add_typer(dlq_cmd.app, name="dlq")
+app.command("status")(status_cmd.status)
 app.command("lag")(lag_cmd.lag)
 app.command("simulate")(simulate_cmd.simulate)
 app.command("bench")(bench_cmd.bench)

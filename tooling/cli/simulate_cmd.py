@@ -11,7 +11,7 @@ import httpx
 import typer
 
 from base.durations import parse_duration
-from tooling.cli.output import say
+from tooling.cli.output import AsJson, print_json, say
 from tooling.local_stack.services import pipeline_services
 from tooling.simulator.client import Poster, backfill, live
 from tooling.simulator.weather import station_ids
@@ -35,26 +35,41 @@ def simulate(
         str | None, typer.Option(help="Write token (default: $SCADA_TOKEN).", show_default=False)
     ] = None,
     prefix: Annotated[str, typer.Option(help="Station id prefix.")] = "AWS",
+    as_json: AsJson = False,
 ) -> None:
-    """Post readings like automatic weather stations: live traffic, and a backfill beside it."""
+    """Post readings like automatic weather stations.
+
+    Live traffic, and a backfill beside it. Runs until the backfill is posted
+    (with --rate 0) or until Ctrl-C; then says how many readings the gateway
+    accepted.
+    """
     secret = token or os.environ.get("SCADA_TOKEN")
     if not secret:
         raise typer.BadParameter("pass --token or set SCADA_TOKEN (scada tokens create prints one)")
     ids = station_ids(stations, prefix)
     base_url = gateway or pipeline_services().gateway.address
 
+    posters: dict[str, Poster] = {}
+
     async def run() -> None:
         async with httpx.AsyncClient(base_url=base_url, timeout=60) as client:
-            poster = Poster(client, secret)
             tasks = []
             if backfill_span:  # history and live traffic side by side, as stations catch up
                 history = ids[:backfill_stations] if backfill_stations else ids
                 span, spacing = parse_duration(backfill_span), parse_duration(interval)
-                tasks.append(backfill(Poster(client, secret), history, span, spacing, say))
+                posters["backfill"] = Poster(client, secret)
+                tasks.append(backfill(posters["backfill"], history, span, spacing, say))
             if rate > 0:
                 say(f"live: {len(ids)} stations, about {rate:g} readings/s to {base_url}")
-                tasks.append(live(poster, ids, rate, say))
+                posters["live"] = Poster(client, secret)
+                tasks.append(live(posters["live"], ids, rate, say))
             await asyncio.gather(*tasks)
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run())
+    accepted = {kind: poster.accepted for kind, poster in posters.items()}
+    if as_json:
+        print_json({"gateway": base_url, "stations": ids, "accepted": accepted})
+    else:
+        parts = ", ".join(f"{kind} {n:,}" for kind, n in accepted.items()) or "nothing to post"
+        typer.echo(f"accepted {sum(accepted.values()):,} readings ({parts})")

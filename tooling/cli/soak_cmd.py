@@ -13,7 +13,7 @@ import typer
 from base.errors import StackError
 from base.settings import PlatformSettings
 from schemas.groups import SINK_GROUP
-from tooling.cli.output import say
+from tooling.cli.output import AsJson, print_json, say
 from tooling.local_stack.stack import LocalStack
 from tooling.soak import SoakTarget, soak
 
@@ -27,8 +27,12 @@ def soak_command(
         typer.Option(help="Readings per second (default: half the last bench's sustained rate)."),
     ] = None,
     repo: Annotated[Path, typer.Option(help="Repository root for results.")] = Path(),
+    as_json: AsJson = False,
 ) -> None:
-    """Load the running stack (`scada stack up --services`) for MINUTES; report RSS, lag, errors."""
+    """Load the running stack; report RSS, lag and errors.
+
+    Needs the services running (`scada stack up --services`).
+    """
     settings = PlatformSettings()
     stack = LocalStack(settings, say=say)
     pids = {s.name: s.process(stack.home).pid() for s in stack.services.all()}
@@ -55,8 +59,11 @@ def soak_command(
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"soak-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
     path.write_text(json.dumps(result, indent=2) + "\n")
-    say(json.dumps(result, indent=2))
-    say(f"written: {path}")
+    if as_json:
+        print_json({"path": path, **result})
+    else:
+        typer.echo(json.dumps(result, indent=2))
+        say(f"written: {path}")
     if result["problems"]:
         raise typer.Exit(1)
 

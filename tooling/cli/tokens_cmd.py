@@ -12,7 +12,7 @@ import typer
 from base.settings import PlatformSettings
 from base.storage.database import connect, prepare_database
 from ingest_gateway.tokens import TokenRow, create_token, list_tokens, revoke_token
-from tooling.cli.output import table
+from tooling.cli.output import AsJson, print_json, table
 
 app = typer.Typer(help="Write tokens for stations and data loggers.", no_args_is_help=True)
 
@@ -24,6 +24,7 @@ def create(
         str, typer.Option(help="Comma-separated station ids, or '*' for all of the org's.")
     ],
     name: Annotated[str, typer.Option(help="A label, e.g. the logger's name.")] = "",
+    as_json: AsJson = False,
 ) -> None:
     """Create a token; the token itself is the last line printed (it is not stored)."""
     listed = [s.strip() for s in stations.split(",") if s.strip()]
@@ -41,12 +42,17 @@ def create(
             await conn.close()
 
     token_id, secret = asyncio.run(run())
-    typer.echo(f"token {token_id} for org {org}, stations {','.join(listed)}", err=True)
+    if as_json:
+        print_json(
+            {"token_id": token_id, "org": org, "stations": listed, "name": name, "token": secret}
+        )
+        return
+    typer.echo(f"token {token_id} for org {org}, stations {','.join(listed)}")
     typer.echo(secret)
 
 
 @app.command("list")
-def list_command() -> None:
+def list_command(as_json: AsJson = False) -> None:
     """Tokens (never their secrets)."""
 
     async def run() -> list[TokenRow]:
@@ -56,13 +62,22 @@ def list_command() -> None:
         finally:
             await conn.close()
 
-    headers = ("token_id", "org", "name", "stations", "created_at", "revoked_at")
-    typer.echo(table(headers, [astuple(row) for row in asyncio.run(run())]))
+    rows = asyncio.run(run())
+    if as_json:
+        print_json(rows)
+    elif not rows:
+        typer.echo("no tokens yet (scada tokens create)")
+    else:
+        headers = ("token_id", "org", "name", "stations", "created_at", "revoked_at")
+        typer.echo(table(headers, [astuple(row) for row in rows]))
 
 
 @app.command()
 def revoke(
-    token_id: Annotated[UUID, typer.Argument(help="The token's id (not its secret).")],
+    token_id: Annotated[
+        UUID, typer.Argument(metavar="TOKEN_ID", help="The token's id (not its secret).")
+    ],
+    as_json: AsJson = False,
 ) -> None:
     """Revoke a token; gateways stop accepting it within their refresh time (5 s by default)."""
 
@@ -73,7 +88,10 @@ def revoke(
         finally:
             await conn.close()
 
-    done = asyncio.run(run())
-    typer.echo("revoked" if done else "no such active token", err=not done)
-    if not done:
+    if not asyncio.run(run()):
+        typer.echo(f"no such active token: {token_id}", err=True)
         raise typer.Exit(1)
+    if as_json:
+        print_json({"token_id": token_id, "revoked": True})
+    else:
+        typer.echo(f"token {token_id} revoked")

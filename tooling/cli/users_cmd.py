@@ -4,24 +4,27 @@ from __future__ import annotations
 
 import asyncio
 from typing import Annotated
+from uuid import UUID
 
 import typer
 
 from base.settings import PlatformSettings
 from base.storage.database import connect, prepare_database
 from historical_service.users import create_user, revoke_user
+from tooling.cli.output import AsJson, print_json
 
 app = typer.Typer(help="Dashboard and historical-API users.", no_args_is_help=True)
 
 
 @app.command()
 def create(
-    name: Annotated[str, typer.Argument(help="A unique user name.")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="A unique user name.")],
     org: Annotated[str, typer.Option(help="The user's organisation.")],
     stations: Annotated[str, typer.Option(help="Comma-separated station ids, or '*'.")],
     max_range_days: Annotated[
         int, typer.Option(min=1, max=36_600, help="Longest range per job.")
     ] = 400,
+    as_json: AsJson = False,
 ) -> None:
     """Create a user; their bearer token is the last line printed (it is not stored).
 
@@ -30,29 +33,43 @@ def create(
     """
     listed = [s.strip() for s in stations.split(",") if s.strip()]
 
-    async def run() -> str:
+    async def run() -> tuple[UUID, str]:
         url = PlatformSettings().effective_database_url
         await prepare_database(url)
         conn = await connect(url)
         try:
-            _, secret = await create_user(
+            return await create_user(
                 conn, name=name, org_id=org, stations=listed, max_range_days=max_range_days
             )
-            return secret
         finally:
             await conn.close()
 
     try:
-        secret = asyncio.run(run())
+        user_id, secret = asyncio.run(run())
     except ValueError as exc:
         typer.echo(f"refused: {exc}", err=True)
         raise typer.Exit(1) from None
-    typer.echo(f"user {name} (org {org}, stations {','.join(listed)})", err=True)
+    if as_json:
+        print_json(
+            {
+                "user_id": user_id,
+                "name": name,
+                "org": org,
+                "stations": listed,
+                "max_range_days": max_range_days,
+                "token": secret,
+            }
+        )
+        return
+    typer.echo(f"user {name} (org {org}, stations {','.join(listed)})")
     typer.echo(secret)
 
 
 @app.command()
-def revoke(name: Annotated[str, typer.Argument(help="The user to revoke.")]) -> None:
+def revoke(
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The user to revoke.")],
+    as_json: AsJson = False,
+) -> None:
     """Revoke a user: their token stops working and their open streams close (within 15 s)."""
 
     async def run() -> bool:
@@ -67,4 +84,7 @@ def revoke(name: Annotated[str, typer.Argument(help="The user to revoke.")]) -> 
     if not asyncio.run(run()):
         typer.echo(f"no such user: {name}", err=True)
         raise typer.Exit(1)
-    typer.echo(f"user {name} revoked")
+    if as_json:
+        print_json({"name": name, "revoked": True})
+    else:
+        typer.echo(f"user {name} revoked")
