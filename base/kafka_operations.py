@@ -6,6 +6,7 @@ reads with group-less consumers, so looking never moves anyone's offsets.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import time
 from collections.abc import AsyncIterator, Iterable
@@ -50,37 +51,57 @@ async def consumer_lag(bootstrap: str, groups: Iterable[str] | None = None) -> l
     async with _clients(bootstrap) as (admin, consumer):
         if groups is None:
             groups = sorted(g[0] for g in await admin.list_consumer_groups())
+        groups = list(groups)
         existing = await _topic_partitions(admin)
+        # Many groups (every test leaves some): their offsets are asked for together,
+        # and every partition's start and end in one request each.
+        limit = asyncio.Semaphore(16)
+
+        async def offsets(group: str) -> dict[TopicPartition, int]:
+            async with limit:
+                listed = await admin.list_consumer_group_offsets(group)
+            return {tp: meta.offset for tp, meta in listed.items() if meta.offset >= 0}
+
+        committed_by_group = dict(
+            zip(groups, await asyncio.gather(*(offsets(g) for g in groups)), strict=True)
+        )
+        partitions_by_group = {
+            group: [
+                tp
+                for topic in sorted({tp.topic for tp in committed} & existing.keys())
+                for tp in existing[topic]
+            ]
+            for group, committed in committed_by_group.items()
+        }
+        every = sorted({tp for tps in partitions_by_group.values() for tp in tps})
+        if not every:
+            return []
+        starts = await consumer.beginning_offsets(every)
+        ends = await consumer.end_offsets(every)
+        # Below the log start (retention deleted it), a group resumes at the start.
+        resume = {
+            (group, tp): max(committed_by_group[group].get(tp, starts[tp]), starts[tp])
+            for group, tps in partitions_by_group.items()
+            for tp in tps
+        }
+        oldest = await _timestamps_of(
+            consumer, {(tp, offset) for (_, tp), offset in resume.items() if offset < ends[tp]}
+        )
+        now = time.time()
         out: list[PartitionLag] = []
-        for group in groups:
-            committed = {
-                tp: meta.offset
-                for tp, meta in (await admin.list_consumer_group_offsets(group)).items()
-                if meta.offset >= 0
-            }
-            topics = sorted({tp.topic for tp in committed} & existing.keys())
-            partitions = [tp for topic in topics for tp in existing[topic]]
-            if not partitions:
-                continue
-            starts = await consumer.beginning_offsets(partitions)
-            ends = await consumer.end_offsets(partitions)
-            # Below the log start (retention deleted it), a group resumes at the start.
-            resume = {tp: max(committed.get(tp, starts[tp]), starts[tp]) for tp in partitions}
-            oldest = await _timestamps(
-                consumer, {tp: o for tp, o in resume.items() if o < ends[tp]}
-            )
-            now = time.time()
-            for tp in partitions:
-                age = max(0.0, now - oldest[tp] / 1000) if tp in oldest else 0.0
+        for group, tps in partitions_by_group.items():
+            for tp in tps:
+                at = resume[group, tp]
+                stamp = oldest.get((tp, at))
                 out.append(
                     PartitionLag(
                         group,
                         tp.topic,
                         tp.partition,
-                        committed.get(tp),
+                        committed_by_group[group].get(tp),
                         ends[tp],
-                        max(0, ends[tp] - resume[tp]),
-                        age,
+                        max(0, ends[tp] - at),
+                        max(0.0, now - stamp / 1000) if stamp is not None else 0.0,
                     )
                 )
         return out
@@ -133,6 +154,30 @@ async def _topic_partitions(admin: AIOKafkaAdminClient) -> dict[str, list[TopicP
         for t in await admin.describe_topics()
         if t["error_code"] == 0
     }
+
+
+async def _timestamps_of(
+    consumer: AIOKafkaConsumer, wanted: set[tuple[TopicPartition, int]]
+) -> dict[tuple[TopicPartition, int], int]:
+    """The timestamp (ms) of the message at each ``(partition, offset)``.
+
+    A consumer is at one position per partition, so positions are read in rounds,
+    each with every partition at most once (groups on distinct topics: one round).
+    """
+    found: dict[tuple[TopicPartition, int], int] = {}
+    pending = sorted(wanted)
+    while pending:
+        round_: dict[TopicPartition, int] = {}
+        later = []
+        for tp, offset in pending:
+            if tp in round_:
+                later.append((tp, offset))
+            else:
+                round_[tp] = offset
+        for tp, stamp in (await _timestamps(consumer, round_)).items():
+            found[tp, round_[tp]] = stamp
+        pending = later
+    return found
 
 
 async def _timestamps(

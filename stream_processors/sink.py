@@ -235,52 +235,75 @@ class TimescaleSink:
         """Write, retrying while the database is away; isolate messages that fail otherwise.
 
         Any other failure, of whatever type, splits the batch in halves until the
-        offending message is alone; that one is dead-lettered and the rest is stored.
+        offending message is alone; that one is dead-lettered and the rest is stored
+        — once the database answers: a connection cut mid-statement can surface as an
+        error that names no connection (asyncpg's "cannot switch to state"), and then
+        the message is written again, not dead-lettered.
         """
+        while True:
+            try:
+                return await retry_while_unavailable(  # type: ignore[no-any-return]
+                    lambda: self._write(messages, dead, staged),
+                    self.settings.max_backoff_seconds,
+                    stop=self._stop,
+                )
+            except Exception as exc:
+                if len(messages) == 1 and not await self._database_answers():
+                    log.warning("write failed while the database is away (%r); again", exc)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._stop.wait(), 1.0)
+                    if self._stop.is_set():
+                        raise Abandoned from exc
+                    continue
+                return await self._isolate(messages, dead, exc)
+
+    async def _database_answers(self) -> bool:
         try:
-            return await retry_while_unavailable(  # type: ignore[no-any-return]
-                lambda: self._write(messages, dead, staged),
-                self.settings.max_backoff_seconds,
-                stop=self._stop,
+            async with self.pool.acquire(timeout=2) as conn:
+                await conn.fetchval("SELECT 1", timeout=2)
+        except Exception:
+            return False
+        return True
+
+    async def _isolate(
+        self, messages: list[StoredMessage], dead: list[MessageOutcome], exc: Exception
+    ) -> WriteResult:
+        """Split a batch the database refused; dead-letter the one message it refuses alone."""
+        if len(messages) <= 1:
+            if not messages:
+                # Only the bookkeeping of dead letters is left, and it failed as data:
+                # they are on the DLQ; their ingest status stays short of complete.
+                log.error("could not record %d dead-lettered messages: %r", len(dead), exc)
+                return WriteResult(0, 0, 0, 0)
+            (message,) = messages
+            log.warning(
+                "dead-lettering ingest %s station %s chunk %d: %r",
+                message.ingest_id,
+                message.station_id,
+                message.chunk,
+                exc,
             )
-        except Exception as exc:
-            if len(messages) <= 1:
-                if not messages:
-                    # Only the bookkeeping of dead letters is left, and it failed as data:
-                    # they are on the DLQ; their ingest status stays short of complete.
-                    log.error("could not record %d dead-lettered messages: %r", len(dead), exc)
-                    return WriteResult(0, 0, 0, 0)
-                (message,) = messages
-                log.warning(
-                    "dead-lettering ingest %s station %s chunk %d: %r",
-                    message.ingest_id,
-                    message.station_id,
-                    message.chunk,
-                    exc,
-                )
-                code = (
-                    "database_refused" if isinstance(exc, asyncpg.PostgresError) else "unstorable"
-                )
-                reason = (
-                    f"database refused it: {exc}"
-                    if isinstance(exc, asyncpg.PostgresError)
-                    else f"could not be stored: {type(exc).__name__}: {exc}"
-                )
-                letter = dead_letter_for_message(message, self.topics.readings.name, reason)
-                await self._dead_letter([(letter, code)])
-                refused = MessageOutcome(
-                    message.ingest_id,
-                    message.station_id,
-                    message.chunk,
-                    0,
-                    len(message.readings),
-                    message.receipt,
-                )
-                return await self._store([], [*dead, refused])
-            half = len(messages) // 2
-            first = await self._store(messages[:half], dead)
-            second = await self._store(messages[half:], [])
-            return first + second
+            code = "database_refused" if isinstance(exc, asyncpg.PostgresError) else "unstorable"
+            reason = (
+                f"database refused it: {exc}"
+                if isinstance(exc, asyncpg.PostgresError)
+                else f"could not be stored: {type(exc).__name__}: {exc}"
+            )
+            letter = dead_letter_for_message(message, self.topics.readings.name, reason)
+            await self._dead_letter([(letter, code)])
+            refused = MessageOutcome(
+                message.ingest_id,
+                message.station_id,
+                message.chunk,
+                0,
+                len(message.readings),
+                message.receipt,
+            )
+            return await self._store([], [*dead, refused])
+        half = len(messages) // 2
+        first = await self._store(messages[:half], dead)
+        second = await self._store(messages[half:], [])
+        return first + second
 
     async def _dead_letter(self, letters: list[tuple[Any, str]]) -> None:
         """Publish dead letters, waiting out a Kafka that is away (they must not be lost)."""

@@ -100,7 +100,8 @@ async def test_the_cli_retries_a_cancelled_job_with_its_recorded_command(
     running = await asyncio.to_thread(
         backends.scada, "jobs", "retry", str(job_id), namespace=unique
     )
-    assert "only a failed or cancelled job" in running.stdout  # a queued job is not retried
+    assert running.returncode == 1  # a queued job is not retried
+    assert "only a failed or cancelled job" in running.stderr
 
     assert await jobs.request_cancel(pool, job_id, user_id) == "cancelled"
     retried = await asyncio.to_thread(
