@@ -60,9 +60,13 @@ class PlatformSettings(BaseSettings):
         ge=1,
         description="Override every topic's declared replication factor (e.g. 1 on a dev broker).",
     )
+    prometheus_url: str = Field(
+        default="http://127.0.0.1:9090",
+        description="Prometheus: the local stack runs it here; the operations view reads it.",
+    )
     alertmanager_url: str = Field(
         default="http://127.0.0.1:9093",
-        description="Alertmanager whose firing alerts `scada status` shows.",
+        description="Alertmanager: the local stack runs it here; `scada status` reads it.",
     )
 
     @property

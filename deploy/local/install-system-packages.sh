@@ -8,6 +8,10 @@
 #   kcat, psql  what operators poke the stack with      kcat, postgresql-client
 #   venv        the project's virtualenv                python3-venv
 #   npm         bundles the dashboard's assets          nodejs, npm
+#   prometheus, promtool, alertmanager, amtool, node and PostgreSQL exporters:
+#               the monitoring stack and its rule tests  prometheus, prometheus-alertmanager,
+#                                                        prometheus-node-exporter,
+#                                                        prometheus-postgres-exporter
 # With the argument `browser`, also what the browser tests drive:
 #   chromium    Debian's Chromium (Playwright launches /usr/bin/chromium), with
 #               fonts-liberation (a recommends, skipped by --no-install-recommends)
@@ -23,6 +27,10 @@ command -v psql >/dev/null        || need+=(postgresql-client)
 command -v curl >/dev/null        || need+=(curl)
 python3 -c 'import ensurepip, venv' 2>/dev/null || need+=(python3-venv)
 command -v npm >/dev/null         || need+=(nodejs npm)
+command -v promtool >/dev/null    || need+=(prometheus)
+command -v amtool >/dev/null      || need+=(prometheus-alertmanager)
+command -v prometheus-node-exporter >/dev/null     || need+=(prometheus-node-exporter)
+command -v prometheus-postgres-exporter >/dev/null || need+=(prometheus-postgres-exporter)
 if [ "${1:-}" = browser ]; then
     [ -x /usr/bin/chromium ]      || need+=(chromium fonts-liberation)
 fi

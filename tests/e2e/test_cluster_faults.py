@@ -1,6 +1,6 @@
 """A real 3-broker KRaft cluster losing brokers under load (replication 3, min.insync 2).
 
-The cluster is the test module's own (ports 22092-22094, controllers 32092-32094,
+The cluster is the test module's own (ports 22092, 22192, 22292, controllers 32092, 32192, 32292,
 all below Linux's ephemeral range), so killing its brokers disturbs no other
 test. Stations are played by clients that retry a 503 after its Retry-After, as
 a data logger would; every reading they were told is accepted must end up in

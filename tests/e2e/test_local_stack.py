@@ -45,13 +45,13 @@ def test_a_process_ignoring_sigterm_is_killed_after_the_timeout(tmp_path: Path) 
 
 def test_kafka_nodes_of_a_three_node_cluster_use_distinct_ports_and_dirs(tmp_path: Path) -> None:
     nodes = [KafkaNode(tmp_path, i, 3) for i in (1, 2, 3)]
-    assert [n.port for n in nodes] == [9092, 9093, 9094]
+    assert [n.port for n in nodes] == [9092, 9192, 9292]
     assert len({n.directory for n in nodes}) == 3
     assert (
         len({n.process.pidfile for n in nodes} | {KafkaNode(tmp_path, 1, 1).process.pidfile}) == 4
     )
     props = nodes[1].properties()
-    assert "controller.quorum.voters=1@127.0.0.1:19092,2@127.0.0.1:19093,3@127.0.0.1:19094" in props
+    assert "controller.quorum.voters=1@127.0.0.1:19092,2@127.0.0.1:19192,3@127.0.0.1:19292" in props
     assert "offsets.topic.replication.factor=3" in props
 
 

@@ -2,6 +2,8 @@
 
 - Apache Kafka: the broker's jars from Maven Central, resolved by Maven from
   ``kafka-pom.xml`` (Kafka is not packaged by Debian, PyPI or npm).
+- The Prometheus JMX exporter's java agent, also from Maven Central, loaded into
+  every broker so Prometheus sees partition health and request latency.
 - TimescaleDB: a Debian trixie root filesystem with ``postgresql-17`` and
   ``postgresql-17-timescaledb``, made by debootstrap (bookworm has no TimescaleDB,
   and trixie's package needs trixie's libc).
@@ -24,6 +26,8 @@ from base.errors import StackError
 Say = Callable[[str], None]
 
 KAFKA_VERSION = "4.4.0"
+JMX_EXPORTER = "io.prometheus.jmx:jmx_prometheus_javaagent:1.0.1"
+"""The newest version Maven Central serves here (1.1 and later did not resolve)."""
 DEBIAN_SUITE = "trixie"
 DEBIAN_MIRROR = "http://deb.debian.org/debian"
 TIMESCALEDB_PACKAGES = ("postgresql-17", "postgresql-17-timescaledb")
@@ -63,6 +67,35 @@ def kafka_libs(cache: Path, say: Say) -> Path:
     partial.rename(target)
     say(f"Kafka jars ready in {time.monotonic() - started:.0f} s: {libs}")
     return libs
+
+
+def jmx_agent(cache: Path, say: Say) -> Path:
+    """The JMX exporter's java agent jar, downloading it first if needed."""
+    _, artifact, version = JMX_EXPORTER.split(":")
+    jar = cache / "jmx-exporter" / f"{artifact}-{version}.jar"
+    if jar.exists():
+        return jar
+    _require("mvn", "Maven (Debian package 'maven')")
+    partial = _fresh(cache / "jmx-exporter.partial")
+    say(f"downloading {JMX_EXPORTER} from Maven Central (once) ...")
+    _run(
+        [
+            "mvn",
+            "-B",
+            "-q",
+            "-ntp",
+            f"-Dmaven.repo.local={cache / 'm2'}",
+            "dependency:copy",
+            f"-Dartifact={JMX_EXPORTER}:jar",
+            f"-DoutputDirectory={partial}",
+        ],
+        what="Maven could not resolve the JMX exporter",
+        say=say,
+    )
+    jar.parent.mkdir(parents=True, exist_ok=True)
+    (partial / jar.name).replace(jar)  # one rename: a jar that exists is whole
+    shutil.rmtree(partial, ignore_errors=True)
+    return jar
 
 
 def timescaledb_rootfs(cache: Path, say: Say) -> Path:

@@ -15,6 +15,7 @@ from base.settings import LOCAL_KAFKA_PORT
 from tooling.local_stack.processes import ManagedProcess
 
 BROKER_BASE_PORT = LOCAL_KAFKA_PORT
+NODE_PORT_STEP = 100
 HEAP_MAX = "512m"  # plenty for a dev broker; the machine runs everything else too
 HEAP_MIN = "128m"
 
@@ -27,14 +28,15 @@ class KafkaNode:
     node_id: int
     cluster_size: int
     base_port: int = BROKER_BASE_PORT
-    """Node i listens on ``base_port + i - 1``, its controller ``10000`` above."""
+    """Node i listens on ``base_port + 100 (i - 1)`` (9092, 9192, 9292: clear of
+    Alertmanager's 9093 and the exporters), its controller ``10000`` above."""
 
     @property
     def port(self) -> int:
-        return self.base_port + self.node_id - 1
+        return self.base_port + NODE_PORT_STEP * (self.node_id - 1)
 
     def controller_port(self, node_id: int) -> int:
-        return self.base_port + 10_000 + node_id - 1
+        return self.base_port + 10_000 + NODE_PORT_STEP * (node_id - 1)
 
     @property
     def address(self) -> str:
@@ -111,21 +113,43 @@ class KafkaNode:
         if result.returncode != 0:
             raise StackError(f"formatting Kafka storage failed:\n{result.stdout}{result.stderr}")
 
-    def start(self, libs: Path) -> int:
+    def start(self, libs: Path, metrics: JmxMetrics | None = None) -> int:
         log4j = self.home / "kafka" / "log4j2.yaml"
         log4j.write_bytes(
             resources.files("tooling.local_stack").joinpath("log4j2.yaml").read_bytes()
         )
+        agent = [] if metrics is None else [metrics.agent_argument(self.node_id)]
         argv = [
-            *_java(libs, xmx=HEAP_MAX, xms=HEAP_MIN, log4j=log4j),
+            *_java(libs, xmx=HEAP_MAX, xms=HEAP_MIN, log4j=log4j, agent=agent),
             "kafka.Kafka",
             str(self.directory / "server.properties"),
         ]
         return self.process.start(argv)
 
 
+@dataclass(frozen=True)
+class JmxMetrics:
+    """The JMX exporter's java agent in a broker: node i serves /metrics on base + i - 1."""
+
+    jar: Path
+    config: Path
+    base_port: int
+
+    def agent_argument(self, node_id: int) -> str:
+        return f"-javaagent:{self.jar}={jmx_address(self.base_port, node_id)}:{self.config}"
+
+
+def jmx_address(base_port: int, node_id: int) -> str:
+    return f"127.0.0.1:{base_port + node_id - 1}"
+
+
 def _java(
-    libs: Path, *, xmx: str = "256m", xms: str = "64m", log4j: Path | None = None
+    libs: Path,
+    *,
+    xmx: str = "256m",
+    xms: str = "64m",
+    log4j: Path | None = None,
+    agent: list[str] | None = None,
 ) -> list[str]:
     java = shutil.which("java")
     if java is None:
@@ -134,6 +158,7 @@ def _java(
     argv += ["-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20", "-Djava.awt.headless=true"]
     if log4j is not None:
         argv.append(f"-Dlog4j2.configurationFile={log4j}")
+    argv += agent or []
     return [*argv, "-cp", f"{libs}/*"]
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
+import os
 import signal
 import time
 import uuid
@@ -18,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import asyncpg
+import httpx
 
 from base.errors import ServerUnavailable, StackError
 from base.kafka_topics import ensure_topics
@@ -32,7 +34,15 @@ from tooling.local_stack.health import (
     kafka_brokers,
     kafka_health,
 )
-from tooling.local_stack.kafka import KafkaNode
+from tooling.local_stack.kafka import JmxMetrics, KafkaNode, jmx_address
+from tooling.local_stack.monitoring import (
+    DEPLOY,
+    Monitor,
+    MonitoringSettings,
+    Targets,
+    monitors,
+    prometheus_config_dir,
+)
 from tooling.local_stack.processes import ManagedProcess, stop_all
 from tooling.local_stack.services import Service, pipeline_services, service_health
 from tooling.local_stack.timescaledb import TimescaleServer
@@ -62,6 +72,7 @@ class LocalStack:
         self.home = settings.home
         self.say = say
         self.services = pipeline_services()
+        self.monitoring = MonitoringSettings()
         self.simulator = self.services.simulator(SIMULATOR_STATIONS, SIMULATOR_RATE)
 
     # -- topology ---------------------------------------------------------------------------
@@ -85,13 +96,28 @@ class LocalStack:
             return self.settings.effective_kafka_bootstrap
         return ",".join(node.address for node in self.kafka_nodes())
 
+    def jmx_metrics(self) -> JmxMetrics:
+        return JmxMetrics(
+            downloads.jmx_agent(self.settings.cache_dir, self.say),
+            DEPLOY / "kafka" / "jmx-exporter.yml",
+            self.monitoring.jmx_exporter_base_port,
+        )
+
+    def monitors(self) -> list[Monitor]:
+        return monitors(self.home, self.monitoring, self.settings.effective_database_url)
+
     def timescale(self) -> TimescaleServer:
         return TimescaleServer(self.home, self.settings.cache_dir / "timescaledb-trixie")
 
     # -- commands ---------------------------------------------------------------------------
 
     async def up(
-        self, *, brokers: int = 1, services: bool = False, simulate: bool = False
+        self,
+        *,
+        brokers: int = 1,
+        services: bool = False,
+        simulate: bool = False,
+        monitoring: bool | None = None,
     ) -> list[str]:
         """Start what is missing, wait until healthy, prepare topics and schema.
 
@@ -110,6 +136,10 @@ class LocalStack:
             await self._prepare()
             if services or simulate:
                 started += await self._services_up(simulate=simulate)
+            if monitoring is None:
+                monitoring = services or simulate  # the pipeline comes watched
+            if monitoring:
+                started += await self._monitoring_up()
         return started
 
     def down(self) -> list[str]:
@@ -117,6 +147,7 @@ class LocalStack:
         stopped = []
         with self._lock():
             stopped += stop_all([s.process(self.home) for s in self._services()], timeout=15)
+            stopped += stop_all([m.process(self.home) for m in self._monitors_known()], timeout=15)
             # SIGINT is PostgreSQL's fast shutdown: disconnect clients, checkpoint, exit.
             stopped += stop_all([self.timescale().process], sig=signal.SIGINT)
             for n in (3, 1):
@@ -147,6 +178,16 @@ class LocalStack:
                 health = await service_health(service) if pid else "-"
                 rows.append(
                     ComponentStatus(service.name, _state(pid), pid, service.address, health)
+                )
+        for monitor in self._monitors_known():
+            process = monitor.process(self.home)
+            pid = process.pid()
+            if pid or process.pidfile.exists():
+                health = "-"
+                if pid:
+                    health = "ok" if await _healthy(monitor.health_url)() else "not answering"
+                rows.append(
+                    ComponentStatus(monitor.name, _state(pid), pid, monitor.address, health)
                 )
         url = self.settings.effective_database_url
         if self.settings.database_is_external:
@@ -179,9 +220,10 @@ class LocalStack:
         missing = [node for node in nodes if node.process.pid() is None]
         if missing:
             libs = downloads.kafka_libs(self.settings.cache_dir, self.say)
+            metrics = self.jmx_metrics()
             for node in missing:
                 node.prepare(libs)
-                pid = node.start(libs)
+                pid = node.start(libs, metrics)
                 self.say(f"Kafka node {node.node_id}: started pid {pid} on {node.address}")
         await self._wait(
             f"Kafka ({brokers} broker{'s' if brokers > 1 else ''})",
@@ -205,6 +247,54 @@ class LocalStack:
         )
         await _create_database(admin_url, self.settings.effective_database_url.rsplit("/", 1)[1])
         return started
+
+    def _monitors_known(self) -> list[Monitor]:
+        """The monitors, also where a binary is missing (to stop or list what does run)."""
+        try:
+            return self.monitors()
+        except StackError:
+            return []
+
+    async def _monitoring_up(self) -> list[str]:
+        """Prometheus and friends, scraping every process of ours (and Kafka's JMX agents)."""
+        self._targets().write(prometheus_config_dir(self.home) / "targets")
+        started = []
+        env = {**os.environ}
+        for monitor in self.monitors():
+            process = monitor.process(self.home)
+            if process.pid() is None:
+                pid = process.start(list(monitor.argv), env={**env, **monitor.env})
+                self.say(f"{monitor.name}: started pid {pid} on {monitor.address}")
+                started.append(monitor)
+        for monitor in self.monitors():
+            await self._wait(
+                monitor.name,
+                _healthy(monitor.health_url),
+                [monitor.process(self.home)] if monitor in started else [],
+            )
+        return [m.name for m in started]
+
+    def _targets(self) -> Targets:
+        def hostport(url: str) -> str:
+            return url.removeprefix("http://").split("/", 1)[0]
+
+        by_name = {m.name: hostport(m.address) for m in self.monitors()}
+        jobs = {
+            "prometheus": [by_name["prometheus"]],
+            "alertmanager": [by_name["alertmanager"]],
+            "node": [by_name["node-exporter"]],
+            "postgres": [by_name["postgres-exporter"]],
+            **{s.name: [hostport(s.address)] for s in self.services.all()},
+            # Only the stack's own brokers carry the JMX agent; point a Prometheus of
+            # your own at an existing cluster's exporters (README, "Monitoring").
+            "kafka": []
+            if self.settings.kafka_is_external
+            else [
+                jmx_address(self.monitoring.jmx_exporter_base_port, node.node_id)
+                for node in self.kafka_nodes()
+            ],
+        }
+        return Targets(jobs)
 
     def _services(self) -> list[Service]:
         return [self.simulator, *self.services.all()]
@@ -332,6 +422,17 @@ async def _kafka_ready(addresses: list[str]) -> bool:
     """True when every broker answers on its own address and sees the whole cluster."""
     counts = await asyncio.gather(*(kafka_brokers(a, timeout=3.0) for a in addresses))
     return all((count or 0) >= len(addresses) for count in counts)
+
+
+def _healthy(url: str) -> Callable[[], Awaitable[bool]]:
+    async def check() -> bool:
+        try:
+            async with httpx.AsyncClient(timeout=2) as client:
+                return (await client.get(url)).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    return check
 
 
 def _answers(service: Service) -> Callable[[], Awaitable[bool]]:
