@@ -1,0 +1,223 @@
+"""The monitoring stack, live: the shipped Prometheus and Alertmanager configuration on
+real processes, every target scraped, and an alert that fires reaching the alert log.
+
+The test runs its own Prometheus, Alertmanager, exporters and alert log (the local
+stack's monitors, under the test's home, on free ports; the alert log on the port
+deploy/alertmanager/alertmanager.yml notifies). It scrapes a stream processor of
+its own, SIGKILLs it, and waits for ``ProcessDown`` to travel rule → Alertmanager →
+webhook, as it would for an operator.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from stream_processors.settings import ProcessorSettings
+from tests.backends import Backends
+from tests.history import free_port
+from tests.pipeline import wait_for
+from tooling.local_stack.kafka import jmx_address
+from tooling.local_stack.monitoring import (
+    Monitor,
+    MonitoringSettings,
+    Targets,
+    monitors,
+    prometheus_config_dir,
+)
+from tooling.local_stack.processes import stop_all
+
+
+@dataclass(frozen=True)
+class Monitoring:
+    prometheus: str
+    alertmanager: str
+    alert_log: str
+    targets: Path
+
+
+async def _healthy(url: str) -> bool:
+    try:
+        async with httpx.AsyncClient(timeout=2) as client:
+            return (await client.get(url)).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+async def _query(prometheus: str, expr: str) -> list[dict[str, Any]]:
+    async with httpx.AsyncClient(base_url=prometheus, timeout=10) as client:
+        answer = await client.get("/api/v1/query", params={"query": expr})
+    answer.raise_for_status()
+    result: list[dict[str, Any]] = answer.json()["data"]["result"]
+    return result
+
+
+@pytest.fixture
+async def monitoring(
+    backends: Backends, database_url: str, tmp_path: Path
+) -> AsyncIterator[Monitoring]:
+    settings = MonitoringSettings(
+        home=tmp_path,
+        prometheus_url=f"http://127.0.0.1:{free_port()}",
+        alertmanager_url=f"http://127.0.0.1:{free_port()}",
+        node_exporter_port=free_port(),
+        postgres_exporter_port=free_port(),
+    )
+    started: list[Monitor] = monitors(tmp_path, settings, database_url)
+    by_name = {m.name: m for m in started}
+    targets = prometheus_config_dir(tmp_path) / "targets"
+
+    def hostport(monitor: Monitor) -> list[str]:
+        return [monitor.address.removeprefix("http://")]
+
+    jobs: dict[str, list[str]] = {
+        "prometheus": hostport(by_name["prometheus"]),
+        "alertmanager": hostport(by_name["alertmanager"]),
+        "node": hostport(by_name["node-exporter"]),
+        "postgres": hostport(by_name["postgres-exporter"]),
+    }
+    if backends.kind == "local":  # the stack's broker carries the JMX agent
+        jobs["kafka"] = [jmx_address(settings.jmx_exporter_base_port, 1)]
+    Targets(jobs).write(targets)
+    processes = [m.process(tmp_path) for m in started]
+    try:
+        for monitor, process in zip(started, processes, strict=True):
+            process.start(list(monitor.argv), env={**_env(), **monitor.env})
+        for monitor in started:
+            await wait_for(lambda m=monitor: _healthy(m.health_url), timeout=60)
+        yield Monitoring(
+            settings.prometheus_url,
+            settings.alertmanager_url,
+            by_name["alert-log"].address,
+            targets,
+        )
+    finally:
+        stop_all(processes, timeout=10)
+
+
+def _env() -> dict[str, str]:
+    return dict(os.environ)
+
+
+async def test_every_target_is_scraped_and_reports_its_series(monitoring: Monitoring) -> None:
+    expected = json_jobs(monitoring.targets)
+
+    async def all_up() -> list[dict[str, Any]] | None:
+        up = await _query(monitoring.prometheus, "up")
+        scraped = {s["metric"]["job"] for s in up if s["value"][1] == "1"}
+        return up if scraped == expected else None
+
+    up = await wait_for(all_up, timeout=90, interval=1)
+    jobs = {s["metric"]["job"] for s in up}
+    assert {"prometheus", "alertmanager", "node", "postgres"} <= jobs
+    assert (await _query(monitoring.prometheus, "pg_up"))[0]["value"][1] == "1"
+    assert await _query(monitoring.prometheus, "node_filesystem_avail_bytes")
+    if "kafka" in jobs:
+        controllers = await _query(
+            monitoring.prometheus, "sum(kafka_controller_kafkacontroller_activecontrollercount)"
+        )
+        assert controllers[0]["value"][1] == "1"
+        assert await _query(
+            monitoring.prometheus, "kafka_server_replicamanager_underreplicatedpartitions"
+        )
+    rules = await _rules(monitoring.prometheus)
+    shipped = {"scada-ingest", "scada-stream-processors", "scada-processes", "scada-kafka"}
+    assert shipped <= rules
+
+
+def json_jobs(targets: Path) -> set[str]:
+    """The jobs the fixture gave targets to (each file names a job of prometheus.yml)."""
+    return {p.stem for p in targets.glob("*.json") if json.loads(p.read_text())[0]["targets"]}
+
+
+async def _rules(prometheus: str) -> set[str]:
+    async with httpx.AsyncClient(base_url=prometheus, timeout=10) as client:
+        groups = (await client.get("/api/v1/rules")).json()["data"]["groups"]
+    return {g["name"] for g in groups}
+
+
+async def test_a_killed_processor_pages_through_alertmanager_to_the_alert_log(
+    monitoring: Monitoring,
+    processor_settings: ProcessorSettings,
+    database_url: str,
+    tmp_path: Path,
+) -> None:
+    port = free_port()
+    processor = _processor(processor_settings, database_url, port, tmp_path / "processor.log")
+    try:
+        Targets({"stream-processors": [f"127.0.0.1:{port}"]}).write(monitoring.targets)
+
+        async def scraped() -> bool:
+            up = await _query(monitoring.prometheus, 'up{job="stream-processors"}')
+            return bool(up) and up[0]["value"][1] == "1"
+
+        await wait_for(scraped, timeout=90, interval=1)
+        processor.send_signal(signal.SIGKILL)
+        processor.wait(timeout=10)
+
+        # ProcessDown: `up == 0` for 1 m (scrapes every 15 s), then Alertmanager's 10 s
+        # group wait, then the webhook.
+        async def notified() -> dict[str, Any] | None:
+            async with httpx.AsyncClient(base_url=monitoring.alert_log, timeout=5) as client:
+                notes = (await client.get("/alerts")).json()["notifications"]
+            for note in notes:
+                for alert in note["alerts"]:
+                    labels = alert["labels"]
+                    if (
+                        labels["alertname"] == "ProcessDown"
+                        and labels["job"] == "stream-processors"
+                    ):
+                        return dict(alert)
+            return None
+
+        alert = await wait_for(notified, timeout=240, interval=2)
+        assert alert["status"] == "firing"
+        assert alert["labels"]["severity"] == "page"
+        assert alert["labels"]["instance"] == f"127.0.0.1:{port}"
+        assert alert["annotations"]["runbook"] == "docs/operations.md#processdown"
+    finally:
+        if processor.poll() is None:
+            processor.kill()
+            processor.wait(timeout=10)
+
+
+def _processor(
+    settings: ProcessorSettings, database_url: str, port: int, log: Path
+) -> subprocess.Popen[bytes]:
+    env = {
+        **_env(),
+        "SCADA_KAFKA_BOOTSTRAP": settings.effective_kafka_bootstrap,
+        "SCADA_DATABASE_URL": database_url,
+        "SCADA_TOPIC_NAMESPACE": settings.topic_namespace,
+        "SCADA_CONSUMER_GROUP": settings.consumer_group,
+        "SCADA_METRICS_PORT": str(port),
+    }
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "stream_processors"], env=env, stdout=out, stderr=out
+        )
+
+
+async def test_alertmanager_delivers_what_it_is_sent(monitoring: Monitoring) -> None:
+    """The route of deploy/alertmanager reaches the alert log (no rule involved)."""
+    alert = {"labels": {"alertname": "ProbeDelivery", "severity": "ticket"}}
+    async with httpx.AsyncClient(base_url=monitoring.alertmanager, timeout=5) as client:
+        sent = await client.post("/api/v2/alerts", json=[alert])
+    assert sent.status_code == 200
+
+    async def delivered() -> bool:
+        async with httpx.AsyncClient(base_url=monitoring.alert_log, timeout=5) as client:
+            notes = (await client.get("/alerts")).json()["notifications"]
+        return any(a["labels"]["alertname"] == "ProbeDelivery" for n in notes for a in n["alerts"])
+
+    assert await wait_for(delivered, timeout=60, interval=1)
