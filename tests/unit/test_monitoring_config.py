@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -73,3 +74,24 @@ def test_every_alert_has_a_severity_and_a_runbook_section() -> None:
         runbook = rule["annotations"]["runbook"]
         assert runbook == f"docs/operations.md#{rule['alert'].lower()}", rule["alert"]
         assert rule["alert"].lower() in anchors, f"docs/operations.md has no section {runbook}"
+
+
+def test_the_compose_file_is_valid_compose() -> None:
+    """Checked against the compose specification's own schema (check-jsonschema vendors it):
+    Debian's docker-compose 1.29 is too old to parse today's files."""
+    compose = REPO / "deploy" / "docker-compose.yml"
+    checker = Path(sys.executable).with_name("check-jsonschema")
+    result = _run(str(checker), "--builtin-schema", "vendor.compose-spec", str(compose))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_compose_runs_the_same_monitoring_files() -> None:
+    compose = yaml.safe_load((REPO / "deploy" / "docker-compose.yml").read_text())["services"]
+    assert "./prometheus:/etc/prometheus:ro" in compose["prometheus"]["volumes"]
+    assert "./alertmanager:/etc/alertmanager:ro" in compose["alertmanager"]["volumes"]
+    # Each job the scrape config names has a target file for the containers.
+    config = yaml.safe_load((PROMETHEUS / "prometheus.yml").read_text())
+    for job in config["scrape_configs"]:
+        (sd,) = job["file_sd_configs"]
+        for pattern in sd["files"]:
+            assert (PROMETHEUS / pattern).exists(), f"{job['job_name']}: {pattern}"
