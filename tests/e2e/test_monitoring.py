@@ -17,16 +17,21 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from aiokafka import AIOKafkaProducer
 
+from historical_service.settings import HistoricalSettings
+from ingest_gateway.settings import GatewaySettings
 from stream_processors.settings import ProcessorSettings
 from tests.backends import Backends
-from tests.history import free_port
-from tests.pipeline import wait_for
+from tests.history import free_port, new_user
+from tests.pipeline import make_token, readings, running_gateway, running_sink, wait_for
+from tooling.grafana.dashboards import DASHBOARDS
 from tooling.local_stack.kafka import jmx_address
 from tooling.local_stack.monitoring import (
     Monitor,
@@ -221,3 +226,53 @@ async def test_alertmanager_delivers_what_it_is_sent(monitoring: Monitoring) -> 
         return any(a["labels"]["alertname"] == "ProbeDelivery" for n in notes for a in n["alerts"])
 
     assert await wait_for(delivered, timeout=60, interval=1)
+
+
+async def test_every_dashboard_panel_query_returns_a_series(
+    monitoring: Monitoring,
+    historical: tuple[HistoricalSettings, httpx.AsyncClient],
+    gateway_settings: GatewaySettings,
+    processor_settings: ProcessorSettings,
+    database_url: str,
+    producer: AIOKafkaProducer,
+    unique: str,
+) -> None:
+    """The pipeline runs in this process (gateway, sink, API, workers), so the API's
+    /metrics serves all their series; Prometheus scrapes it, and every query of every
+    shipped panel must return at least one series."""
+    settings, api = historical
+    stations = [f"{unique}-a", f"{unique}-b"]
+    _, user_token = await new_user(database_url, stations)  # org "org" owns them
+    token = await make_token(database_url, "org", stations)
+    Targets({"historical-api": [settings.public_url.removeprefix("http://")]}).write(
+        monitoring.targets
+    )
+    async with (
+        running_gateway(gateway_settings, token) as gateway,
+        running_sink(processor_settings),
+    ):
+        for batch in range(3):
+            start = datetime(2026, 10, 1, tzinfo=UTC) + timedelta(hours=batch)
+            assert (await gateway.post(readings(stations, 200, start=start))).status_code == 202
+        # One record the sink cannot store: a dead letter, for the DLQ panel.
+        await producer.send_and_wait(gateway_settings.topics.readings.name, b"not json")
+        auth = {"authorization": f"Bearer {user_token}"}
+        job = {
+            "stations": stations[:1],
+            "sensors": ["temperature"],
+            "start": "2026-10-01T00:00:00Z",
+            "end": "2026-10-01T06:00:00Z",
+        }
+        queued = await api.post("/v1/historical-jobs", headers=auth, json=job)
+        assert queued.status_code == 202, queued.text
+
+        async def answered(expr: str) -> list[dict[str, Any]]:
+            return await _query(monitoring.prometheus, expr)
+
+        for dashboard in DASHBOARDS:
+            for panel in dashboard.panels:
+                for query in panel.queries:
+                    found = await wait_for(
+                        lambda e=query.expr: answered(e), timeout=120, interval=2
+                    )
+                    assert found, f"{dashboard.uid} / {panel.title}: {query.expr}"

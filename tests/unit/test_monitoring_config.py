@@ -95,3 +95,15 @@ def test_compose_runs_the_same_monitoring_files() -> None:
         (sd,) = job["file_sd_configs"]
         for pattern in sd["files"]:
             assert (PROMETHEUS / pattern).exists(), f"{job['job_name']}: {pattern}"
+
+
+def test_the_shipped_dashboards_are_the_generated_ones() -> None:
+    """deploy/grafana/dashboards/*.json come from tooling/grafana (python -m tooling.grafana)."""
+    from tooling.grafana.__main__ import DIRECTORY, rendered
+    from tooling.grafana.dashboards import DASHBOARDS
+
+    shipped = {p.stem: p.read_text() for p in DIRECTORY.glob("*.json")}
+    assert shipped == {d.uid: rendered(d) for d in DASHBOARDS}
+    for dashboard in DASHBOARDS:
+        ids = [p["id"] for p in dashboard.render()["panels"]]
+        assert len(ids) == len(set(ids)), dashboard.uid
