@@ -62,9 +62,11 @@ async def consumer_lag(bootstrap: str, groups: Iterable[str] | None = None) -> l
                 listed = await admin.list_consumer_group_offsets(group)
             return {tp: meta.offset for tp, meta in listed.items() if meta.offset >= 0}
 
-        committed_by_group = dict(
-            zip(groups, await asyncio.gather(*(offsets(g) for g in groups)), strict=True)
-        )
+        # A TaskGroup: if one request fails, the others are cancelled before the admin
+        # client closes under them.
+        async with asyncio.TaskGroup() as tasks:
+            asked = [tasks.create_task(offsets(g)) for g in groups]
+        committed_by_group = {g: task.result() for g, task in zip(groups, asked, strict=True)}
         partitions_by_group = {
             group: [
                 tp
@@ -166,7 +168,8 @@ async def _timestamps_of(
     """
     found: dict[tuple[TopicPartition, int], int] = {}
     pending = sorted(wanted)
-    while pending:
+    deadline = time.monotonic() + 10  # for all rounds together
+    while pending and time.monotonic() < deadline:
         round_: dict[TopicPartition, int] = {}
         later = []
         for tp, offset in pending:
@@ -174,23 +177,23 @@ async def _timestamps_of(
                 later.append((tp, offset))
             else:
                 round_[tp] = offset
-        for tp, stamp in (await _timestamps(consumer, round_)).items():
+        for tp, stamp in (await _timestamps(consumer, round_, deadline)).items():
             found[tp, round_[tp]] = stamp
         pending = later
     return found
 
 
 async def _timestamps(
-    consumer: AIOKafkaConsumer, at: dict[TopicPartition, int]
+    consumer: AIOKafkaConsumer, at: dict[TopicPartition, int], deadline: float | None = None
 ) -> dict[TopicPartition, int]:
-    """The timestamp (ms) of the message at each position."""
+    """The timestamp (ms) of the message at each position (what is found by ``deadline``)."""
     if not at:
         return {}
     consumer.assign(list(at))
     for tp, offset in at.items():
         consumer.seek(tp, offset)
     found: dict[TopicPartition, int] = {}
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 10 if deadline is None else deadline
     while len(found) < len(at) and time.monotonic() < deadline:
         batches = await consumer.getmany(*[tp for tp in at if tp not in found], timeout_ms=500)
         for tp, records in batches.items():

@@ -25,6 +25,11 @@ DEAD_LETTERED = Counter(
     "Records sent to the dead-letter topic, by reason.",
     ["reason"],
 )
+# Every reason exists from the start at 0: a counter born at 1 shows no increase, and the
+# first dead letter of a process would never fire ReadingsDeadLettered.
+DEAD_LETTER_REASONS = ("invalid_message", "database_refused", "unstorable")
+for _reason in DEAD_LETTER_REASONS:
+    DEAD_LETTERED.labels(reason=_reason)
 DB_RETRIES = Counter(
     "scada_sink_db_retries_total", "Batch writes retried because the database was unavailable."
 )

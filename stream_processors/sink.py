@@ -35,7 +35,7 @@ from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from aiokafka.structs import ConsumerRecord
 from pydantic import ValidationError
 
-from base.transient import database_unavailable, kafka_unavailable
+from base.transient import BoundedCalls, database_unavailable, kafka_unavailable
 from schemas.readings_codec import StoredMessage, decode
 from schemas.topics import TopicSet
 from stream_processors import metrics
@@ -105,6 +105,7 @@ class TimescaleSink:
         self.rebalance = Rebalance()
         self._last_ts: dict[TopicPartition, float] = {}
         self._stop = asyncio.Event()
+        self._probes = BoundedCalls(limit=2)
 
     def subscribe(self) -> None:
         self.consumer.subscribe([self.topics.readings.name], listener=self.rebalance)
@@ -248,7 +249,8 @@ class TimescaleSink:
                     stop=self._stop,
                 )
             except Exception as exc:
-                if len(messages) == 1 and not await self._database_answers():
+                if len(messages) <= 1 and not await self._database_answers():
+                    metrics.DB_RETRIES.inc()
                     log.warning("write failed while the database is away (%r); again", exc)
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._stop.wait(), 1.0)
@@ -258,9 +260,14 @@ class TimescaleSink:
                 return await self._isolate(messages, dead, exc)
 
     async def _database_answers(self) -> bool:
-        try:
+        """``SELECT 1``, bounded also against a frozen server (BoundedCalls: at most 3 s)."""
+
+        async def probe() -> None:
             async with self.pool.acquire(timeout=2) as conn:
                 await conn.fetchval("SELECT 1", timeout=2)
+
+        try:
+            await self._probes.run(probe, 3.0)
         except Exception:
             return False
         return True

@@ -26,8 +26,10 @@ from base.http.errors import InvalidRequest
 from base.http.requests import read_body
 from base.http.responses import ORJSONResponse, exception_handlers
 
-MAX_NOTIFICATION_BYTES = 1024 * 1024
-KEPT = 1000
+MAX_NOTIFICATION_BYTES = 256 * 1024
+KEPT = 200
+"""Notifications kept in memory for ``GET /alerts`` (the file keeps them all)."""
+TAIL_BYTES = KEPT * 8 * 1024
 
 
 def create_app(log: Path) -> Starlette:
@@ -36,12 +38,15 @@ def create_app(log: Path) -> Starlette:
     lock = asyncio.Lock()
 
     async def receive(request: Request) -> Response:
+        raw = await read_body(request, MAX_NOTIFICATION_BYTES)
         try:
-            notification = orjson.loads(await read_body(request, MAX_NOTIFICATION_BYTES))
-        except orjson.JSONDecodeError as exc:
-            raise InvalidRequest(f"a notification is Alertmanager's webhook JSON: {exc}") from None
-        async with lock:
+            notification = orjson.loads(raw)
             line = orjson.dumps(notification) + b"\n"
+        except (orjson.JSONDecodeError, TypeError) as exc:  # TypeError: nested too deep
+            raise InvalidRequest(f"a notification is Alertmanager's webhook JSON: {exc}") from None
+        if not isinstance(notification, dict) or not isinstance(notification.get("alerts"), list):
+            raise InvalidRequest("a notification is an object with a list of 'alerts'")
+        async with lock:
             await asyncio.to_thread(_append, log, line)
             recent.append(notification)
         return ORJSONResponse({"status": "logged"})
@@ -68,8 +73,11 @@ def _append(log: Path, line: bytes) -> None:
 
 
 def _tail(log: Path) -> list[dict[str, Any]]:
+    """The last notifications of the file, read from its end only (it is never rotated)."""
     try:
-        lines = log.read_text(errors="replace").splitlines()[-KEPT:]
+        with log.open("rb") as handle:
+            handle.seek(max(0, log.stat().st_size - TAIL_BYTES))
+            lines = handle.read().decode(errors="replace").splitlines()[-KEPT:]
     except FileNotFoundError:
         return []
     out = []

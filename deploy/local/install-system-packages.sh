@@ -46,3 +46,15 @@ echo "==> installing Debian packages: ${need[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+# On a systemd host the packages start their own services on 0.0.0.0 and on the
+# ports the local stack uses; the stack runs its own, on 127.0.0.1. Only the units
+# installed just now are switched off: a Prometheus the machine already ran stays.
+if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
+    units=()
+    for package in "${need[@]}"; do
+        case "$package" in prometheus*) units+=("$package") ;; esac
+    done
+    if [ ${#units[@]} -gt 0 ]; then
+        $sudo systemctl disable --now "${units[@]}" >/dev/null 2>&1 || true
+    fi
+fi

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -78,6 +79,12 @@ async def monitoring(
         node_exporter_port=free_port(),
         postgres_exporter_port=free_port(),
     )
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", settings.alert_log_port)) == 0:
+            pytest.fail(
+                f"127.0.0.1:{settings.alert_log_port} is taken (a running `make up`?); "
+                "deploy/alertmanager/alertmanager.yml notifies the alert log there"
+            )
     started: list[Monitor] = monitors(tmp_path, settings, database_url)
     by_name = {m.name: m for m in started}
     targets = prometheus_config_dir(tmp_path) / "targets"

@@ -80,10 +80,17 @@ class Targets:
 
 
 def binary(name: str) -> str:
-    found = shutil.which(name)
-    if found is None:
-        raise StackError(f"{name} is needed; run `make up` (it installs Debian's package)")
-    return found
+    """The program's path, or its bare name when it is not installed (``require`` says so
+    before anything is started; ``status`` and ``down`` work without it)."""
+    return shutil.which(name) or name
+
+
+def require(monitor: Monitor) -> None:
+    if shutil.which(monitor.argv[0]) is None:
+        raise StackError(
+            f"{monitor.argv[0]} is needed for {monitor.name}; run `make up` "
+            "(it installs Debian's package)"
+        )
 
 
 def monitors(home: Path, settings: MonitoringSettings, database_url: str) -> list[Monitor]:
@@ -94,7 +101,7 @@ def monitors(home: Path, settings: MonitoringSettings, database_url: str) -> lis
     node_at = f"{local}:{settings.node_exporter_port}"
     postgres_at = f"{local}:{settings.postgres_exporter_port}"
     alert_log_at = f"{local}:{settings.alert_log_port}"
-    config = prometheus_config_dir(home)
+    config = home / "prometheus" / "config"  # prepared by prometheus_config_dir at start
     return [
         Monitor(
             "alert-log",

@@ -42,6 +42,7 @@ from tooling.local_stack.monitoring import (
     Targets,
     monitors,
     prometheus_config_dir,
+    require,
 )
 from tooling.local_stack.processes import ManagedProcess, stop_all
 from tooling.local_stack.services import Service, pipeline_services, service_health
@@ -249,29 +250,37 @@ class LocalStack:
         return started
 
     def _monitors_known(self) -> list[Monitor]:
-        """The monitors, also where a binary is missing (to stop or list what does run)."""
-        try:
-            return self.monitors()
-        except StackError:
-            return []
+        """The monitors, to stop or list what runs (also with a binary missing)."""
+        return self.monitors()
 
     async def _monitoring_up(self) -> list[str]:
         """Prometheus and friends, scraping every process of ours (and Kafka's JMX agents)."""
+        monitors = self.monitors()
+        for monitor in monitors:
+            require(monitor)
         self._targets().write(prometheus_config_dir(self.home) / "targets")
         started = []
         env = {**os.environ}
-        for monitor in self.monitors():
+        for monitor in monitors:
             process = monitor.process(self.home)
             if process.pid() is None:
                 pid = process.start(list(monitor.argv), env={**env, **monitor.env})
                 self.say(f"{monitor.name}: started pid {pid} on {monitor.address}")
                 started.append(monitor)
-        for monitor in self.monitors():
+        for monitor in monitors:
+            process = monitor.process(self.home)
             await self._wait(
-                monitor.name,
-                _healthy(monitor.health_url),
-                [monitor.process(self.home)] if monitor in started else [],
+                monitor.name, _healthy(monitor.health_url), [process] if monitor in started else []
             )
+        await asyncio.sleep(1)  # a monitor refused its port exits within moments
+        for monitor in started:
+            process = monitor.process(self.home)
+            if process.has_exited():
+                raise StackError(
+                    f"{monitor.name} exited after starting: is {monitor.address} taken by "
+                    f"another server (a system prometheus service)? Last lines of "
+                    f"{process.logfile}:\n{process.log_tail()}"
+                )
         return [m.name for m in started]
 
     def _targets(self) -> Targets:
