@@ -56,6 +56,8 @@ def up(
             "processors": at.processors.health_url or "-",
             "history_api": at.historical_api.address,
             "workers": at.historical_workers.health_url or "-",
+            "prometheus": stack.monitoring.prometheus_url,
+            "alertmanager": stack.monitoring.alertmanager_url,
             "logs": str(stack.home / "logs"),
             "demo_user_token": asyncio.run(stack.demo_user_token()),
             "demo_token": asyncio.run(stack.demo_token()),
@@ -72,6 +74,8 @@ def up(
             f"processors   {addresses['processors']}\n"
             f"history API  {addresses['history_api']}  (/v1/historical-jobs, /v1/events)\n"
             f"workers      {addresses['workers']}\n"
+            f"prometheus   {addresses['prometheus']}  (every target, rules, alerts)\n"
+            f"alertmanager {addresses['alertmanager']}  (notifications: logs/alerts.jsonl)\n"
             f"logs         {addresses['logs']}\n"
             "demo user token for the dashboard and history API (org 'demo', all stations):\n"
             f"{addresses['demo_user_token']}\n"
