@@ -35,6 +35,7 @@ from tests.pipeline import make_token, readings, running_gateway, running_sink, 
 from tooling.grafana.dashboards import DASHBOARDS
 from tooling.local_stack.kafka import jmx_address
 from tooling.local_stack.monitoring import (
+    ALERT_LOG_PORT,
     Monitor,
     MonitoringSettings,
     Targets,
@@ -80,9 +81,9 @@ async def monitoring(
         postgres_exporter_port=free_port(),
     )
     with socket.socket() as probe:
-        if probe.connect_ex(("127.0.0.1", settings.alert_log_port)) == 0:
+        if probe.connect_ex(("127.0.0.1", ALERT_LOG_PORT)) == 0:
             pytest.fail(
-                f"127.0.0.1:{settings.alert_log_port} is taken (a running `make up`?); "
+                f"127.0.0.1:{ALERT_LOG_PORT} is taken (a running `make up`?); "
                 "deploy/alertmanager/alertmanager.yml notifies the alert log there"
             )
     started: list[Monitor] = monitors(tmp_path, settings, database_url)

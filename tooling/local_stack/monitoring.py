@@ -24,6 +24,10 @@ from base.errors import StackError
 from base.settings import PlatformSettings
 from tooling.local_stack.processes import ManagedProcess
 
+ALERT_LOG_PORT = 9095
+"""Not a setting: deploy/alertmanager/alertmanager.yml notifies http://127.0.0.1:9095/alerts,
+and Debian's Alertmanager (0.25) cannot read the URL from anywhere else."""
+
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 """This checkout's deploy/ (the stack runs from a checkout, as the dashboard does)."""
 
@@ -34,9 +38,6 @@ class MonitoringSettings(PlatformSettings):
 
     node_exporter_port: int = Field(default=9100)
     postgres_exporter_port: int = Field(default=9187)
-    alert_log_port: int = Field(
-        default=9095, description="The webhook Alertmanager notifies (deploy/alertmanager)."
-    )
     jmx_exporter_base_port: int = Field(
         default=7071, description="Kafka node i serves JMX metrics on base + i - 1."
     )
@@ -100,7 +101,7 @@ def monitors(home: Path, settings: MonitoringSettings, database_url: str) -> lis
     alertmanager_at = urlsplit(settings.alertmanager_url).netloc
     node_at = f"{local}:{settings.node_exporter_port}"
     postgres_at = f"{local}:{settings.postgres_exporter_port}"
-    alert_log_at = f"{local}:{settings.alert_log_port}"
+    alert_log_at = f"{local}:{ALERT_LOG_PORT}"
     config = home / "prometheus" / "config"  # prepared by prometheus_config_dir at start
     return [
         Monitor(
