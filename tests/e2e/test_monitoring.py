@@ -262,7 +262,13 @@ async def test_every_dashboard_panel_query_returns_a_series(
         for batch in range(3):
             start = datetime(2026, 10, 1, tzinfo=UTC) + timedelta(hours=batch)
             assert (await gateway.post(readings(stations, 200, start=start))).status_code == 202
-        # One record the sink cannot store: a dead letter, for the DLQ panel.
+
+        # One record the sink cannot store: a dead letter, for the DLQ panel and alert;
+        # sent once Prometheus has seen the counter at 0 (as for any running processor).
+        async def counter_seen() -> list[dict[str, Any]]:
+            return await _query(monitoring.prometheus, "scada_sink_dead_lettered_total")
+
+        await wait_for(counter_seen, timeout=90, interval=1)
         await producer.send_and_wait(gateway_settings.topics.readings.name, b"not json")
         auth = {"authorization": f"Bearer {user_token}"}
         job = {
@@ -284,3 +290,24 @@ async def test_every_dashboard_panel_query_returns_a_series(
                         lambda e=query.expr: answered(e), timeout=120, interval=2
                     )
                     assert found, f"{dashboard.uid} / {panel.title}: {query.expr}"
+
+        # The dead letter above is also an alert: ReadingsDeadLettered (a ticket, no
+        # `for`) from the first evaluation that sees the increase, through Alertmanager.
+        async def dead_letter_notified() -> dict[str, Any] | None:
+            return await _notified(monitoring, "ReadingsDeadLettered")
+
+        alert = await wait_for(dead_letter_notified, timeout=120, interval=2)
+        assert alert["status"] == "firing"
+        assert alert["labels"]["severity"] == "ticket"
+        assert alert["annotations"]["runbook"] == "docs/operations.md#readingsdeadlettered"
+
+
+async def _notified(monitoring: Monitoring, alertname: str) -> dict[str, Any] | None:
+    """The first alert named ``alertname`` the alert log was notified of, if any."""
+    async with httpx.AsyncClient(base_url=monitoring.alert_log, timeout=5) as client:
+        notes = (await client.get("/alerts")).json()["notifications"]
+    for note in notes:
+        for alert in note["alerts"]:
+            if alert["labels"]["alertname"] == alertname:
+                return dict(alert)
+    return None
