@@ -120,7 +120,7 @@ async def assert_stored_exactly_once(
 
 
 def start_processor(
-    settings: ProcessorSettings, database_url: str, log: Path
+    settings: ProcessorSettings, database_url: str, log: Path, *, metrics_port: int = 0
 ) -> subprocess.Popen[bytes]:
     """``python -m stream_processors`` on the test's topics and group, batches of 3,000."""
     env = {
@@ -129,7 +129,7 @@ def start_processor(
         "SCADA_DATABASE_URL": database_url,
         "SCADA_TOPIC_NAMESPACE": settings.topic_namespace,
         "SCADA_CONSUMER_GROUP": settings.consumer_group,
-        "SCADA_METRICS_PORT": "0",
+        "SCADA_METRICS_PORT": str(metrics_port),
         "SCADA_BATCH_MAX_READINGS": "3000",
     }
     with log.open("wb") as out:

@@ -14,8 +14,6 @@ import json
 import os
 import signal
 import socket
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -31,7 +29,14 @@ from ingest_gateway.settings import GatewaySettings
 from stream_processors.settings import ProcessorSettings
 from tests.backends import Backends
 from tests.history import free_port, new_user
-from tests.pipeline import make_token, readings, running_gateway, running_sink, wait_for
+from tests.pipeline import (
+    make_token,
+    readings,
+    running_gateway,
+    running_sink,
+    start_processor,
+    wait_for,
+)
 from tooling.grafana.dashboards import DASHBOARDS
 from tooling.local_stack.kafka import jmx_address
 from tooling.local_stack.monitoring import (
@@ -166,7 +171,9 @@ async def test_a_killed_processor_pages_through_alertmanager_to_the_alert_log(
     tmp_path: Path,
 ) -> None:
     port = free_port()
-    processor = _processor(processor_settings, database_url, port, tmp_path / "processor.log")
+    processor = start_processor(
+        processor_settings, database_url, tmp_path / "processor.log", metrics_port=port
+    )
     try:
         Targets({"stream-processors": [f"127.0.0.1:{port}"]}).write(monitoring.targets)
 
@@ -181,17 +188,7 @@ async def test_a_killed_processor_pages_through_alertmanager_to_the_alert_log(
         # ProcessDown: `up == 0` for 1 m (scrapes every 15 s), then Alertmanager's 10 s
         # group wait, then the webhook.
         async def notified() -> dict[str, Any] | None:
-            async with httpx.AsyncClient(base_url=monitoring.alert_log, timeout=5) as client:
-                notes = (await client.get("/alerts")).json()["notifications"]
-            for note in notes:
-                for alert in note["alerts"]:
-                    labels = alert["labels"]
-                    if (
-                        labels["alertname"] == "ProcessDown"
-                        and labels["job"] == "stream-processors"
-                    ):
-                        return dict(alert)
-            return None
+            return await _notified(monitoring, "ProcessDown")
 
         alert = await wait_for(notified, timeout=240, interval=2)
         assert alert["status"] == "firing"
@@ -202,23 +199,6 @@ async def test_a_killed_processor_pages_through_alertmanager_to_the_alert_log(
         if processor.poll() is None:
             processor.kill()
             processor.wait(timeout=10)
-
-
-def _processor(
-    settings: ProcessorSettings, database_url: str, port: int, log: Path
-) -> subprocess.Popen[bytes]:
-    env = {
-        **_env(),
-        "SCADA_KAFKA_BOOTSTRAP": settings.effective_kafka_bootstrap,
-        "SCADA_DATABASE_URL": database_url,
-        "SCADA_TOPIC_NAMESPACE": settings.topic_namespace,
-        "SCADA_CONSUMER_GROUP": settings.consumer_group,
-        "SCADA_METRICS_PORT": str(port),
-    }
-    with log.open("wb") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "stream_processors"], env=env, stdout=out, stderr=out
-        )
 
 
 async def test_alertmanager_delivers_what_it_is_sent(monitoring: Monitoring) -> None:
