@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client import Counter, Histogram
 
 BATCH_READINGS = Histogram(
     "scada_sink_batch_readings",
@@ -34,13 +34,3 @@ DB_RETRIES = Counter(
     "scada_sink_db_retries_total", "Batch writes retried because the database was unavailable."
 )
 COMMITS = Counter("scada_sink_offset_commits_total", "Offset commits, by outcome.", ["outcome"])
-LAG_MESSAGES = Gauge(
-    "scada_consumer_lag_messages",
-    "Messages between the group's position and the partition's end.",
-    ["group", "topic", "partition"],
-)
-LAG_SECONDS = Gauge(
-    "scada_consumer_lag_seconds",
-    "Age of the oldest message not yet processed (0 when caught up).",
-    ["group", "topic", "partition"],
-)

@@ -103,7 +103,6 @@ class TimescaleSink:
         self.topics = topics
         self.settings = settings
         self.rebalance = Rebalance()
-        self._last_ts: dict[TopicPartition, float] = {}
         self._stop = asyncio.Event()
         self._probes = BoundedCalls(limit=2)
 
@@ -133,7 +132,6 @@ class TimescaleSink:
                 elif in_flight is not None and in_flight.done():
                     await in_flight
                     in_flight = None
-                await self._update_lag()
         finally:
             if in_flight is not None:
                 await in_flight
@@ -338,7 +336,6 @@ class TimescaleSink:
         for record in records:
             tp = TopicPartition(record.topic, record.partition)
             offsets[tp] = max(offsets.get(tp, 0), record.offset + 1)
-            self._last_ts[tp] = record.timestamp / 1000
         if generation != self.rebalance.generation:
             # Partitions moved while we wrote: the new owner re-reads; our write was idempotent.
             metrics.COMMITS.labels(outcome="skipped_rebalance").inc()
@@ -355,25 +352,6 @@ class TimescaleSink:
             # The coordinator is away: the next batch's commit carries these offsets too.
             metrics.COMMITS.labels(outcome="failed").inc()
             log.warning("offset commit failed (%s); the next commit covers it", exc)
-
-    async def _update_lag(self) -> None:
-        group = self.settings.consumer_group
-        now = time.time()
-        for tp in list(self.consumer.assignment()):
-            try:  # a partition revoked meanwhile raises (AssertionError, IllegalStateError)
-                if tp not in self.consumer.assignment():
-                    continue
-                highwater = self.consumer.highwater(tp)
-                if highwater is None:
-                    continue
-                position = await self.consumer.position(tp)
-            except Exception:  # metrics never stop the loop
-                continue
-            lag = max(0, highwater - position)
-            labels = (group, tp.topic, str(tp.partition))
-            metrics.LAG_MESSAGES.labels(*labels).set(lag)
-            seconds = now - self._last_ts[tp] if lag and tp in self._last_ts else 0.0
-            metrics.LAG_SECONDS.labels(*labels).set(max(0.0, seconds))
 
 
 def _database_away(exc: BaseException) -> bool:

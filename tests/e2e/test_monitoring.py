@@ -11,11 +11,8 @@ webhook, as it would for an operator.
 from __future__ import annotations
 
 import json
-import os
 import signal
-import socket
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -29,6 +26,7 @@ from ingest_gateway.settings import GatewaySettings
 from stream_processors.settings import ProcessorSettings
 from tests.backends import Backends
 from tests.history import free_port, new_user
+from tests.monitoring import Monitoring, running_monitoring
 from tests.pipeline import (
     make_token,
     readings,
@@ -39,115 +37,48 @@ from tests.pipeline import (
 )
 from tooling.grafana.dashboards import DASHBOARDS
 from tooling.local_stack.kafka import jmx_address
-from tooling.local_stack.monitoring import (
-    ALERT_LOG_PORT,
-    Monitor,
-    MonitoringSettings,
-    Targets,
-    monitors,
-    prometheus_config_dir,
-)
-from tooling.local_stack.processes import stop_all
-
-
-@dataclass(frozen=True)
-class Monitoring:
-    prometheus: str
-    alertmanager: str
-    alert_log: str
-    targets: Path
-
-
-async def _healthy(url: str) -> bool:
-    try:
-        async with httpx.AsyncClient(timeout=2) as client:
-            return (await client.get(url)).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
-async def _query(prometheus: str, expr: str) -> list[dict[str, Any]]:
-    async with httpx.AsyncClient(base_url=prometheus, timeout=10) as client:
-        answer = await client.get("/api/v1/query", params={"query": expr})
-    answer.raise_for_status()
-    result: list[dict[str, Any]] = answer.json()["data"]["result"]
-    return result
+from tooling.local_stack.monitoring import MonitoringSettings
 
 
 @pytest.fixture
 async def monitoring(
-    backends: Backends, database_url: str, tmp_path: Path
+    backends: Backends,
+    database_url: str,
+    processor_settings: ProcessorSettings,
+    tmp_path: Path,
 ) -> AsyncIterator[Monitoring]:
-    settings = MonitoringSettings(
-        home=tmp_path,
-        prometheus_url=f"http://127.0.0.1:{free_port()}",
-        alertmanager_url=f"http://127.0.0.1:{free_port()}",
-        node_exporter_port=free_port(),
-        postgres_exporter_port=free_port(),
-    )
-    with socket.socket() as probe:
-        if probe.connect_ex(("127.0.0.1", ALERT_LOG_PORT)) == 0:
-            pytest.fail(
-                f"127.0.0.1:{ALERT_LOG_PORT} is taken (a running `make up`?); "
-                "deploy/alertmanager/alertmanager.yml notifies the alert log there"
-            )
-    started: list[Monitor] = monitors(tmp_path, settings, database_url)
-    by_name = {m.name: m for m in started}
-    targets = prometheus_config_dir(tmp_path) / "targets"
-
-    def hostport(monitor: Monitor) -> list[str]:
-        return [monitor.address.removeprefix("http://")]
-
-    jobs: dict[str, list[str]] = {
-        "prometheus": hostport(by_name["prometheus"]),
-        "alertmanager": hostport(by_name["alertmanager"]),
-        "node": hostport(by_name["node-exporter"]),
-        "postgres": hostport(by_name["postgres-exporter"]),
-    }
-    if backends.kind == "local":  # the stack's broker carries the JMX agent
-        jobs["kafka"] = [jmx_address(settings.jmx_exporter_base_port, 1)]
-    Targets(jobs).write(targets)
-    processes = [m.process(tmp_path) for m in started]
-    try:
-        for monitor, process in zip(started, processes, strict=True):
-            process.start(list(monitor.argv), env={**_env(), **monitor.env})
-        for monitor in started:
-            await wait_for(lambda m=monitor: _healthy(m.health_url), timeout=60)
-        yield Monitoring(
-            settings.prometheus_url,
-            settings.alertmanager_url,
-            by_name["alert-log"].address,
-            targets,
-        )
-    finally:
-        stop_all(processes, timeout=10)
-
-
-def _env() -> dict[str, str]:
-    return dict(os.environ)
+    async with running_monitoring(
+        tmp_path,
+        database_url,
+        kafka_bootstrap=backends.kafka_bootstrap,
+        lag_groups=[processor_settings.consumer_group],
+    ) as monitoring:
+        if backends.kind == "local":  # the stack's broker carries the JMX agent
+            base_port = MonitoringSettings().jmx_exporter_base_port
+            monitoring.scrape({"kafka": [jmx_address(base_port, 1)]})
+        yield monitoring
 
 
 async def test_every_target_is_scraped_and_reports_its_series(monitoring: Monitoring) -> None:
     expected = json_jobs(monitoring.targets)
 
     async def all_up() -> list[dict[str, Any]] | None:
-        up = await _query(monitoring.prometheus, "up")
+        up = await monitoring.query("up")
         scraped = {s["metric"]["job"] for s in up if s["value"][1] == "1"}
         return up if scraped == expected else None
 
     up = await wait_for(all_up, timeout=90, interval=1)
     jobs = {s["metric"]["job"] for s in up}
-    assert {"prometheus", "alertmanager", "node", "postgres"} <= jobs
-    assert (await _query(monitoring.prometheus, "pg_up"))[0]["value"][1] == "1"
-    assert await _query(monitoring.prometheus, "node_filesystem_avail_bytes")
+    assert {"prometheus", "alertmanager", "node", "postgres", "kafka-lag"} <= jobs
+    assert (await monitoring.query("scada_lag_exporter_kafka_up"))[0]["value"][1] == "1"
+    assert (await monitoring.query("pg_up"))[0]["value"][1] == "1"
+    assert await monitoring.query("node_filesystem_avail_bytes")
     if "kafka" in jobs:
-        controllers = await _query(
-            monitoring.prometheus, "sum(kafka_controller_kafkacontroller_activecontrollercount)"
+        controllers = await monitoring.query(
+            "sum(kafka_controller_kafkacontroller_activecontrollercount)"
         )
         assert controllers[0]["value"][1] == "1"
-        assert await _query(
-            monitoring.prometheus, "kafka_server_replicamanager_underreplicatedpartitions"
-        )
+        assert await monitoring.query("kafka_server_replicamanager_underreplicatedpartitions")
     rules = await _rules(monitoring.prometheus)
     shipped = {"scada-ingest", "scada-stream-processors", "scada-processes", "scada-kafka"}
     assert shipped <= rules
@@ -175,10 +106,10 @@ async def test_a_killed_processor_pages_through_alertmanager_to_the_alert_log(
         processor_settings, database_url, tmp_path / "processor.log", metrics_port=port
     )
     try:
-        Targets({"stream-processors": [f"127.0.0.1:{port}"]}).write(monitoring.targets)
+        monitoring.scrape({"stream-processors": [f"127.0.0.1:{port}"]})
 
         async def scraped() -> bool:
-            up = await _query(monitoring.prometheus, 'up{job="stream-processors"}')
+            up = await monitoring.query('up{job="stream-processors"}')
             return bool(up) and up[0]["value"][1] == "1"
 
         await wait_for(scraped, timeout=90, interval=1)
@@ -188,7 +119,7 @@ async def test_a_killed_processor_pages_through_alertmanager_to_the_alert_log(
         # ProcessDown: `up == 0` for 1 m (scrapes every 15 s), then Alertmanager's 10 s
         # group wait, then the webhook.
         async def notified() -> dict[str, Any] | None:
-            return await _notified(monitoring, "ProcessDown")
+            return await monitoring.notified("ProcessDown")
 
         alert = await wait_for(notified, timeout=240, interval=2)
         assert alert["status"] == "firing"
@@ -232,9 +163,7 @@ async def test_every_dashboard_panel_query_returns_a_series(
     stations = [f"{unique}-a", f"{unique}-b"]
     _, user_token = await new_user(database_url, stations)  # org "org" owns them
     token = await make_token(database_url, "org", stations)
-    Targets({"historical-api": [settings.public_url.removeprefix("http://")]}).write(
-        monitoring.targets
-    )
+    monitoring.scrape({"historical-api": [settings.public_url.removeprefix("http://")]})
     async with (
         running_gateway(gateway_settings, token) as gateway,
         running_sink(processor_settings),
@@ -246,7 +175,7 @@ async def test_every_dashboard_panel_query_returns_a_series(
         # One record the sink cannot store: a dead letter, for the DLQ panel and alert;
         # sent once Prometheus has seen the counter at 0 (as for any running processor).
         async def counter_seen() -> list[dict[str, Any]]:
-            return await _query(monitoring.prometheus, "scada_sink_dead_lettered_total")
+            return await monitoring.query("scada_sink_dead_lettered_total")
 
         await wait_for(counter_seen, timeout=90, interval=1)
         await producer.send_and_wait(gateway_settings.topics.readings.name, b"not json")
@@ -261,7 +190,7 @@ async def test_every_dashboard_panel_query_returns_a_series(
         assert queued.status_code == 202, queued.text
 
         async def answered(expr: str) -> list[dict[str, Any]]:
-            return await _query(monitoring.prometheus, expr)
+            return await monitoring.query(expr)
 
         for dashboard in DASHBOARDS:
             for panel in dashboard.panels:
@@ -274,20 +203,9 @@ async def test_every_dashboard_panel_query_returns_a_series(
         # The dead letter above is also an alert: ReadingsDeadLettered (a ticket, no
         # `for`) from the first evaluation that sees the increase, through Alertmanager.
         async def dead_letter_notified() -> dict[str, Any] | None:
-            return await _notified(monitoring, "ReadingsDeadLettered")
+            return await monitoring.notified("ReadingsDeadLettered")
 
         alert = await wait_for(dead_letter_notified, timeout=120, interval=2)
         assert alert["status"] == "firing"
         assert alert["labels"]["severity"] == "ticket"
         assert alert["annotations"]["runbook"] == "docs/operations.md#readingsdeadlettered"
-
-
-async def _notified(monitoring: Monitoring, alertname: str) -> dict[str, Any] | None:
-    """The first alert named ``alertname`` the alert log was notified of, if any."""
-    async with httpx.AsyncClient(base_url=monitoring.alert_log, timeout=5) as client:
-        notes = (await client.get("/alerts")).json()["notifications"]
-    for note in notes:
-        for alert in note["alerts"]:
-            if alert["labels"]["alertname"] == alertname:
-                return dict(alert)
-    return None

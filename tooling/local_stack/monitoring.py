@@ -22,6 +22,7 @@ from pydantic import Field
 
 from base.errors import StackError
 from base.settings import PlatformSettings
+from schemas.groups import HISTORICAL_WORKERS_GROUP, SINK_GROUP
 from tooling.local_stack.processes import ManagedProcess
 
 ALERT_LOG_PORT = 9095
@@ -40,6 +41,11 @@ class MonitoringSettings(PlatformSettings):
     postgres_exporter_port: int = Field(default=9187)
     jmx_exporter_base_port: int = Field(
         default=7071, description="Kafka node i serves JMX metrics on base + i - 1."
+    )
+    lag_exporter_port: int = Field(default=9308, description="The lag exporter's /metrics.")
+    lag_groups: list[str] = Field(
+        default=[SINK_GROUP, HISTORICAL_WORKERS_GROUP],
+        description="Consumer groups whose lag the lag exporter measures.",
     )
 
 
@@ -94,14 +100,17 @@ def require(monitor: Monitor) -> None:
         )
 
 
-def monitors(home: Path, settings: MonitoringSettings, database_url: str) -> list[Monitor]:
-    """Prometheus, Alertmanager, the two exporters and the alert log, in start order."""
+def monitors(
+    home: Path, settings: MonitoringSettings, database_url: str, kafka_bootstrap: str | None = None
+) -> list[Monitor]:
+    """Prometheus, Alertmanager, the exporters and the alert log, in start order."""
     local = "127.0.0.1"
     prometheus_at = urlsplit(settings.prometheus_url).netloc
     alertmanager_at = urlsplit(settings.alertmanager_url).netloc
     node_at = f"{local}:{settings.node_exporter_port}"
     postgres_at = f"{local}:{settings.postgres_exporter_port}"
     alert_log_at = f"{local}:{ALERT_LOG_PORT}"
+    lag_at = f"{local}:{settings.lag_exporter_port}"
     config = home / "prometheus" / "config"  # prepared by prometheus_config_dir at start
     return [
         Monitor(
@@ -140,6 +149,17 @@ def monitors(home: Path, settings: MonitoringSettings, database_url: str) -> lis
             f"http://{postgres_at}",
             f"http://{postgres_at}/metrics",
             env={"DATA_SOURCE_NAME": _with_sslmode(database_url)},
+        ),
+        Monitor(
+            "lag-exporter",
+            (sys.executable, "-m", "tooling.lag_exporter", f"--web.listen-address={lag_at}"),
+            f"http://{lag_at}",
+            f"http://{lag_at}/healthz",
+            env={
+                "SCADA_KAFKA_BOOTSTRAP": kafka_bootstrap or settings.effective_kafka_bootstrap,
+                "SCADA_LAG_GROUPS": json.dumps(settings.lag_groups),
+                "SCADA_TOPIC_NAMESPACE": settings.topic_namespace,
+            },
         ),
         Monitor(
             "prometheus",

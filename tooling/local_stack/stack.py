@@ -105,7 +105,12 @@ class LocalStack:
         )
 
     def monitors(self) -> list[Monitor]:
-        return monitors(self.home, self.monitoring, self.settings.effective_database_url)
+        return monitors(
+            self.home,
+            self.monitoring,
+            self.settings.effective_database_url,
+            self.kafka_bootstrap(),
+        )
 
     def timescale(self) -> TimescaleServer:
         return TimescaleServer(self.home, self.settings.cache_dir / "timescaledb-trixie")
@@ -293,6 +298,7 @@ class LocalStack:
             "alertmanager": [by_name["alertmanager"]],
             "node": [by_name["node-exporter"]],
             "postgres": [by_name["postgres-exporter"]],
+            "kafka-lag": [by_name["lag-exporter"]],
             **{s.name: [hostport(s.address)] for s in self.services.all()},
             # Only the stack's own brokers carry the JMX agent; point a Prometheus of
             # your own at an existing cluster's exporters (README, "Monitoring").
