@@ -130,7 +130,7 @@ OPENAPI: dict[str, Any] = {
         },
         "/v1/me": {
             "get": _op(
-                "The signed-in user: name, organisation, granted stations, maximum range",
+                "The signed-in user: name, organisation, granted stations, maximum range, roles",
                 {"200": "the user"},
             ),
         },
@@ -140,6 +140,33 @@ OPENAPI: dict[str, Any] = {
                 "last_stored_at, health (live ≤ 2 min, late ≤ 30 min, silent, no_data) "
                 "and the sensors it has sent",
                 {"200": "stations, as_of"},
+            ),
+        },
+        "/v1/operations": {
+            "get": _op(
+                "The pipeline's health from Prometheus (operator role): firing and pending "
+                "alerts; lag per group and partition in messages and seconds; dead letters; "
+                "and over the last ?minutes (5-1440, default 60) readings accepted and stored "
+                "per second, lag seconds per group, dead letters and job queue wait (p90) per "
+                "lane, each series as {labels, points: [[unix seconds, value or null], ...]}",
+                {
+                    "200": "as_of, minutes, step_seconds, alerts, lag, dead_letters, series",
+                    "403": "the user lacks the operator role",
+                    "422": "minutes not a whole number from 5 to 1440",
+                    "503": "Prometheus (SCADA_PROMETHEUS_URL) did not answer",
+                },
+                parameters=[
+                    {
+                        "name": "minutes",
+                        "in": "query",
+                        "schema": {
+                            "type": "integer",
+                            "minimum": 5,
+                            "maximum": 1440,
+                            "default": 60,
+                        },
+                    },
+                ],
             ),
         },
         "/v1/stations/{station_id}/live": {

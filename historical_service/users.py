@@ -11,6 +11,11 @@ import asyncpg
 from base.credentials import USER_TOKEN_PREFIX, hash_secret, new_secret
 from base.storage.stations import register_stations
 
+OPERATOR = "operator"
+"""Sees the operations view (``GET /v1/operations``): the pipeline's health, no station data."""
+ROLES = (OPERATOR,)
+"""Every role a user can hold (``historical.users.roles`` refuses others)."""
+
 
 @dataclass(frozen=True)
 class User:
@@ -20,6 +25,7 @@ class User:
     all_stations: bool
     stations: frozenset[str]
     max_range: timedelta
+    roles: frozenset[str] = frozenset()
 
 
 async def create_user(
@@ -29,12 +35,17 @@ async def create_user(
     org_id: str,
     stations: list[str],
     max_range_days: int = 400,
+    roles: tuple[str, ...] = (),
 ) -> tuple[UUID, str]:
     """Create a user of ``stations`` (``["*"]``: all the org's); return id and bearer token.
 
     Listed stations are registered to the org if nobody owns them yet; a station of
-    another organisation is refused (:class:`ValueError` naming it).
+    another organisation is refused (:class:`ValueError` naming it), as is a role
+    not in :data:`ROLES`.
     """
+    unknown = sorted(set(roles) - set(ROLES))
+    if unknown:
+        raise ValueError(f"unknown roles {unknown}: a user's roles are among {list(ROLES)}")
     secret = new_secret(USER_TOKEN_PREFIX)
     user_id = uuid4()
     everything = stations == ["*"]
@@ -46,7 +57,7 @@ async def create_user(
             raise ValueError(f"stations {foreign} belong to another organisation")
         await conn.execute(
             "INSERT INTO historical.users (user_id, name, org_id, all_stations, stations, "
-            "max_range_days, token_sha256) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "max_range_days, token_sha256, roles) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             user_id,
             name,
             org_id,
@@ -54,6 +65,7 @@ async def create_user(
             listed,
             max_range_days,
             hash_secret(secret),
+            sorted(set(roles)),
         )
     return user_id, secret
 
@@ -82,10 +94,11 @@ def _user(row: asyncpg.Record) -> User:
         row["all_stations"],
         frozenset(row["stations"]),
         timedelta(days=row["max_range_days"]),
+        frozenset(row["roles"]),
     )
 
 
-_COLUMNS = "user_id, name, org_id, all_stations, stations, max_range_days"
+_COLUMNS = "user_id, name, org_id, all_stations, stations, max_range_days, roles"
 
 
 async def user_by_token(pool: asyncpg.Pool, secret: str) -> User | None:

@@ -88,8 +88,10 @@ async def store(database_url: str, station: str, readings: list[tuple[datetime, 
         await conn.close()
 
 
-async def new_user(database_url: str, stations: list[str], max_days: int = 400) -> tuple[UUID, str]:
-    """A user of these stations: (user_id, bearer token)."""
+async def new_user(
+    database_url: str, stations: list[str], max_days: int = 400, roles: tuple[str, ...] = ()
+) -> tuple[UUID, str]:
+    """A user of these stations (and roles): (user_id, bearer token)."""
     conn = await asyncpg.connect(database_url)
     try:
         return await create_user(
@@ -98,6 +100,7 @@ async def new_user(database_url: str, stations: list[str], max_days: int = 400) 
             org_id="org",
             stations=stations,
             max_range_days=max_days,
+            roles=roles,
         )
     finally:
         await conn.close()

@@ -23,6 +23,7 @@ async def me(request: Request, user: User, state: ApiState) -> Response:
             "org_id": user.org_id,
             "stations": "*" if user.all_stations else sorted(user.stations),
             "max_range_days": user.max_range.days,
+            "roles": sorted(user.roles),
         }
     )
 

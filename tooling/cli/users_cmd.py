@@ -10,7 +10,7 @@ import typer
 
 from base.settings import PlatformSettings
 from base.storage.database import connect, prepare_database
-from historical_service.users import create_user, revoke_user
+from historical_service.users import ROLES, create_user, revoke_user
 from tooling.cli.output import AsJson, print_json
 
 app = typer.Typer(help="Dashboard and historical-API users.", no_args_is_help=True)
@@ -24,13 +24,19 @@ def create(
     max_range_days: Annotated[
         int, typer.Option(min=1, max=36_600, help="Longest range per job.")
     ] = 400,
+    role: Annotated[
+        list[str] | None,
+        typer.Option(help=f"A role ({', '.join(ROLES)}); repeat for more."),
+    ] = None,
     as_json: AsJson = False,
 ) -> None:
     """Create a user; their bearer token is the last line printed (it is not stored).
 
     A listed station nobody owns yet is registered to ORG (as a token for it would);
-    one registered to another organisation is refused.
+    one registered to another organisation is refused. `--role operator` lets the
+    user see the dashboard's Operations view (alerts, lag, rates, dead letters).
     """
+    roles = tuple(role or ())
     listed = [s.strip() for s in stations.split(",") if s.strip()]
 
     async def run() -> tuple[UUID, str]:
@@ -39,7 +45,12 @@ def create(
         conn = await connect(url)
         try:
             return await create_user(
-                conn, name=name, org_id=org, stations=listed, max_range_days=max_range_days
+                conn,
+                name=name,
+                org_id=org,
+                stations=listed,
+                max_range_days=max_range_days,
+                roles=roles,
             )
         finally:
             await conn.close()
@@ -57,11 +68,13 @@ def create(
                 "org": org,
                 "stations": listed,
                 "max_range_days": max_range_days,
+                "roles": sorted(set(roles)),
                 "token": secret,
             }
         )
         return
-    typer.echo(f"user {name} (org {org}, stations {','.join(listed)})")
+    roles_note = f", roles {','.join(sorted(set(roles)))}" if roles else ""
+    typer.echo(f"user {name} (org {org}, stations {','.join(listed)}{roles_note})")
     typer.echo(secret)
 
 

@@ -25,7 +25,7 @@ from base.errors import ServerUnavailable, StackError
 from base.kafka_topics import ensure_topics
 from base.settings import PlatformSettings
 from base.storage.database import connect, prepare_database
-from historical_service.users import create_user
+from historical_service.users import OPERATOR, create_user
 from ingest_gateway.tokens import create_token
 from tooling.local_stack import downloads
 from tooling.local_stack.health import (
@@ -353,11 +353,15 @@ class LocalStack:
         )
 
     async def demo_user_token(self) -> str:
-        """The demo dashboard user's bearer token (all of org 'demo'), created once."""
+        """The demo dashboard user's bearer token (all of org 'demo', an operator), created once."""
         return await self._kept_secret(
             "demo-user-token",
             lambda conn: create_user(
-                conn, name=f"demo-{uuid.uuid4().hex[:6]}", org_id="demo", stations=["*"]
+                conn,
+                name=f"demo-{uuid.uuid4().hex[:6]}",
+                org_id="demo",
+                stations=["*"],
+                roles=(OPERATOR,),
             ),
         )
 
