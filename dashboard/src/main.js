@@ -1,16 +1,19 @@
 // The dashboard: sign in, pick a station, watch it live or load its history as a
-// background job. Each view owns its state; this composition root only creates them and
-// wires what one asks of another, so every such dependency is visible here. Views are in
-// views/; the pure logic they share (logic.js, jobs.js) is unit-tested in test/.
+// background job; operators also see the pipeline's health (Operations). Each view owns
+// its state; this composition root only creates them and wires what one asks of another,
+// so every such dependency is visible here. Views are in views/; the pure logic they
+// share (logic.js, jobs.js, operations.js) is unit-tested in test/.
 import "./style.css";
 import { Charts } from "./chart.js";
 import { errorLine } from "./views/error-line.js";
 import { historyView } from "./views/history.js";
 import { liveView } from "./views/live.js";
 import { modesView } from "./views/modes.js";
+import { operationsView } from "./views/operations.js";
 import { sensorsView } from "./views/sensors.js";
 import { sessionView, signOut } from "./views/session.js";
 import { stationsView } from "./views/stations.js";
+import { viewsView } from "./views/views.js";
 
 // The chart area and the error line are shared: live and history take turns in them.
 const charts = new Charts(document.getElementById("chart"));
@@ -40,11 +43,21 @@ const history = historyView({
   isShown: () => modes.current() === "history",
   onUnauthorized: signOut,
 });
+const operations = operationsView({ onUnauthorized: signOut });
+// Stations (live and history) or Operations; the latter only for the operator role.
+const views = viewsView({
+  onChange: (view) => {
+    if (view === "operations") operations.show();
+    else operations.hide();
+  },
+});
 const session = sessionView({
   // Live and history first: the first station list may already pick a station to show.
-  onSignedIn: async (api) => {
+  onSignedIn: async (api, me) => {
     live.connect(api);
     history.connect(api);
+    operations.connect(api);
+    views.allow(me.roles.includes("operator"));
     await stations.connect(api);
   },
 });

@@ -20,13 +20,12 @@ import httpx
 import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
 from schemas.readings import Reading, StationReadingsAccepted
 from tests.backends import Backends
 from tests.history import historical_settings, new_user, running_historical, store
 from tests.pipeline import make_token, running_gateway, running_sink
-from tooling.browser import CHROMIUM, launch_options
 from tooling.simulator.client import Poster, live
 
 
@@ -38,16 +37,6 @@ class Site:
 
     async def shot(self, page: Page, name: str) -> None:
         await page.screenshot(path=self.shots / f"{name}.png", full_page=True)
-
-
-@pytest.fixture(scope="session")
-async def browser() -> AsyncIterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium package")
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(**launch_options())
-        yield browser
-        await browser.close()
 
 
 @pytest.fixture

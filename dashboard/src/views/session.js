@@ -11,7 +11,7 @@ export function signOut() {
   location.reload();
 }
 
-// `onSignedIn(api)` starts the app; if it throws, the sign-in counts as failed.
+// `onSignedIn(api, me)` starts the app (`me`: GET /v1/me); if it throws, the sign-in counts as failed.
 export function sessionView({ onSignedIn }) {
   const form = $("sign-in-form");
   const token = $("token");
@@ -37,7 +37,7 @@ export function sessionView({ onSignedIn }) {
       $("app").hidden = false;
       who.hidden = out.hidden = false;
       who.textContent = `${me.name} · ${me.org_id}`;
-      await onSignedIn(api);
+      await onSignedIn(api, me);
     } catch (failure) {
       sessionStorage.removeItem(TOKEN_KEY);
       showError(failure);

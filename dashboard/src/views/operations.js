@@ -1,0 +1,182 @@
+// The Operations view (operator role): what Prometheus says about the pipeline, read
+// through GET /v1/operations — firing alerts, lag per partition, the rates in and
+// stored, dead letters and the job queue wait — refreshed every 15 s while shown.
+import uPlot from "uplot";
+import { ApiError } from "../api.js";
+import { alignPromSeries, byLag, count, duration } from "../operations.js";
+
+const $ = (id) => document.getElementById(id);
+const REFRESH_MS = 15000;
+const COLORS = ["#2563eb", "#059669", "#dc2626", "#d97706", "#7c3aed", "#0891b2"];
+
+// Each chart: which series of the answer, how a series is named, the y unit.
+const CHARTS = [
+  { id: "rates", title: "Readings per second", unit: "/s",
+    series: (s) => [
+      ...s.readings_accepted.map((x) => named(x, "accepted")),
+      ...s.readings_stored.map((x) => named(x, "stored")),
+    ] },
+  { id: "lag", title: "Consumer lag (seconds, oldest unconsumed)", unit: "s",
+    series: (s) => s.lag_seconds.map((x) => named(x, x.labels.group)) },
+  { id: "dead-letters", title: "Dead letters in the DLQ", unit: "",
+    series: (s) => s.dead_letters.map((x) => named(x, x.labels.topic ?? "dead letters")) },
+  { id: "queue-wait", title: "Historical job queue wait, p90 (seconds)", unit: "s",
+    series: (s) => s.queue_wait.map((x) => named(x, x.labels.lane)) },
+];
+
+const named = (series, name) => ({ labels: { name }, points: series.points });
+
+export function operationsView({ onUnauthorized }) {
+  const section = $("operations");
+  const note = $("ops-note");
+  const alerts = $("ops-alerts");
+  const lag = $("ops-lag");
+  const deadLetters = $("ops-dead-letters");
+  const chartsArea = $("ops-charts");
+  const plots = new Map(); // chart id -> {plot, key}
+  let api = null;
+  let timer = null;
+  let loading = false;
+
+  new ResizeObserver(() => {
+    for (const { plot } of plots.values()) plot.setSize({ width: width(), height: 160 });
+  }).observe(chartsArea);
+
+  function connect(signedIn) {
+    api = signedIn;
+  }
+
+  function show() {
+    section.hidden = false;
+    refresh();
+    timer ??= setInterval(refresh, REFRESH_MS);
+  }
+
+  function hide() {
+    section.hidden = true;
+    clearInterval(timer);
+    timer = null;
+  }
+
+  async function refresh() {
+    if (loading) return;
+    loading = true;
+    let view;
+    try {
+      view = await api.get("/v1/operations?minutes=60");
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) return onUnauthorized();
+      note.textContent = `Not refreshed: ${error.message}`;
+      note.classList.add("stale");
+      return;
+    } finally {
+      loading = false;
+    }
+    note.classList.remove("stale");
+    note.textContent = `As of ${new Date(view.as_of * 1000).toLocaleTimeString()} · last ${view.minutes} min, ` +
+      `one point per ${view.step_seconds} s · from Prometheus`;
+    drawAlerts(view.alerts);
+    drawLag(view.lag);
+    deadLetters.textContent = count(view.dead_letters);
+    for (const chart of CHARTS) drawChart(chart, chart.series(view.series));
+    section.dataset.refreshed = String(Number(section.dataset.refreshed ?? 0) + 1);
+  }
+
+  function drawAlerts(rows) {
+    const firing = rows.filter((a) => a.state === "firing").length;
+    $("ops-alert-count").textContent = firing ? `${firing} firing` : "none firing";
+    if (!rows.length) {
+      alerts.replaceChildren(emptyRow(5, "No alerts firing or pending."));
+      return;
+    }
+    alerts.replaceChildren(...rows.map((a) => {
+      const tr = document.createElement("tr");
+      tr.className = `alert-${a.state} severity-${a.severity}`;
+      tr.dataset.alert = a.name;
+      const runbook = document.createElement("code");
+      runbook.textContent = a.runbook; // docs/operations.md#<alert>: what it means, what to do
+      tr.append(
+        cell(a.severity), cell(a.name), cell(a.state),
+        cell(a.since ? new Date(a.since).toLocaleString() : "—"), cell(a.summary),
+      );
+      tr.lastChild.append(" · ", runbook);
+      return tr;
+    }));
+  }
+
+  function drawLag(rows) {
+    if (!rows.length) {
+      lag.replaceChildren(emptyRow(5, "No consumer group measured yet (the lag exporter reports groups once they commit)."));
+      return;
+    }
+    lag.replaceChildren(...[...rows].sort(byLag).map((r) => {
+      const tr = document.createElement("tr");
+      tr.dataset.partition = `${r.group}/${r.topic}/${r.partition}`;
+      tr.append(cell(r.group), cell(r.topic), cell(String(r.partition)), cell(count(r.messages), "num"),
+        cell(duration(r.seconds), "num"));
+      return tr;
+    }));
+  }
+
+  function drawChart(chart, series) {
+    const { xs, columns } = alignPromSeries(series, (labels) => labels.name);
+    let wrapper = chartsArea.querySelector(`[data-chart="${chart.id}"]`);
+    if (!wrapper) {
+      wrapper = document.createElement("figure");
+      wrapper.dataset.chart = chart.id;
+      wrapper.className = "ops-chart";
+      const caption = document.createElement("figcaption");
+      caption.textContent = chart.title;
+      wrapper.append(caption);
+      chartsArea.append(wrapper);
+    }
+    wrapper.dataset.pointCount = String(columns.reduce((n, c) => n + c.values.filter((v) => v !== null).length, 0));
+    const key = columns.map((c) => c.label).join("|");
+    const known = plots.get(chart.id);
+    const data = [xs, ...columns.map((c) => c.values)];
+    if (known && known.key === key) {
+      known.plot.setData(data);
+      return;
+    }
+    known?.plot.destroy();
+    wrapper.querySelector(".empty")?.remove();
+    if (!columns.length) {
+      const empty = document.createElement("p");
+      empty.className = "empty";
+      empty.textContent = "No series in this window.";
+      wrapper.append(empty);
+      plots.delete(chart.id);
+      return;
+    }
+    const opts = {
+      width: width(),
+      height: 160,
+      scales: { x: { time: true } },
+      legend: { live: true },
+      series: [{}, ...columns.map((c, i) => ({ label: c.label, stroke: COLORS[i % COLORS.length], width: 1.5 }))],
+      axes: [{}, { size: 60, values: (u, ticks) => ticks.map((t) => `${+t.toPrecision(3)}${chart.unit}`) }],
+    };
+    plots.set(chart.id, { plot: new uPlot(opts, data, wrapper), key });
+  }
+
+  function width() {
+    return Math.max(300, chartsArea.clientWidth / (chartsArea.clientWidth > 900 ? 2 : 1) - 24);
+  }
+
+  return { connect, show, hide };
+}
+
+function cell(text, className) {
+  const td = document.createElement("td");
+  td.textContent = text;
+  if (className) td.className = className;
+  return td;
+}
+
+function emptyRow(span, text) {
+  const tr = document.createElement("tr");
+  const td = cell(text, "empty");
+  td.colSpan = span;
+  tr.append(td);
+  return tr;
+}
