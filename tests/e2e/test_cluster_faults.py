@@ -1,10 +1,11 @@
 """A real 3-broker KRaft cluster losing brokers under load (replication 3, min.insync 2).
 
 The cluster is the test module's own (ports 22092, 22192, 22292, controllers 32092, 32192, 32292,
-all below Linux's ephemeral range), so killing its brokers disturbs no other
-test. Stations are played by clients that retry a 503 after its Retry-After, as
-a data logger would; every reading they were told is accepted must end up in
-the database exactly once, with complete receipts.
+each broker's JMX exporter agent on 27071, 27072, 27073, all below Linux's ephemeral
+range), so killing its brokers disturbs no other test. Stations are played by
+clients that retry a 503 after its Retry-After, as a data logger would; every
+reading they were told is accepted must end up in the database exactly once, with
+complete receipts.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from base.settings import PlatformSettings
 from historical_service.settings import HistoricalSettings
@@ -30,6 +31,7 @@ from ingest_gateway.settings import GatewaySettings
 from stream_processors.settings import ProcessorSettings
 from tests.backends import Backends
 from tests.history import historical_settings, new_user, running_historical, store
+from tests.monitoring import running_monitoring
 from tests.pipeline import (
     Gateway,
     assert_stored_exactly_once,
@@ -41,9 +43,11 @@ from tests.pipeline import (
 )
 from tooling.local_stack import downloads
 from tooling.local_stack.health import kafka_brokers
-from tooling.local_stack.kafka import KafkaNode
+from tooling.local_stack.kafka import JmxMetrics, KafkaNode, jmx_address
+from tooling.local_stack.monitoring import DEPLOY
 
 BASE_PORT = 22092
+JMX_BASE_PORT = 27071  # clear of the stack's brokers' agents (7071..) and of the cluster's ports
 START = datetime(2026, 7, 1, tzinfo=UTC)
 
 
@@ -51,16 +55,22 @@ START = datetime(2026, 7, 1, tzinfo=UTC)
 class Cluster:
     nodes: list[KafkaNode]
     libs: Path
+    metrics: JmxMetrics
 
     @property
     def bootstrap(self) -> str:
         return ",".join(node.address for node in self.nodes)
 
+    @property
+    def jmx_addresses(self) -> list[str]:
+        """Each broker's JMX exporter (``host:port``), for Prometheus' ``kafka`` job."""
+        return [jmx_address(self.metrics.base_port, node.node_id) for node in self.nodes]
+
     def kill(self, node_id: int) -> None:
         self.nodes[node_id - 1].process.stop(sig=signal.SIGKILL, timeout=10)
 
     def restart(self, node_id: int) -> None:
-        self.nodes[node_id - 1].start(self.libs)
+        self.nodes[node_id - 1].start(self.libs, self.metrics)
 
     def active_controller(self) -> int:
         """The KRaft quorum's leader, from the newest ``quorum-state`` any node wrote."""
@@ -70,21 +80,27 @@ class Cluster:
             if path.exists():
                 state = json.loads(path.read_text())
                 states.append((state["leaderEpoch"], state["leaderId"]))
-        return max(states)[1]
+        return int(max(states)[1])
 
 
 @pytest.fixture(scope="module")
 def cluster(backends: Backends, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     if backends.kind == "external":
         pytest.skip("needs the embedded stack to run a cluster of its own")
-    libs = downloads.kafka_libs(PlatformSettings().cache_dir, say=lambda _: None)
+    cache = PlatformSettings().cache_dir
+    libs = downloads.kafka_libs(cache, say=lambda _: None)
+    metrics = JmxMetrics(
+        downloads.jmx_agent(cache, say=lambda _: None),
+        DEPLOY / "kafka" / "jmx-exporter.yml",
+        JMX_BASE_PORT,
+    )
     home = tmp_path_factory.mktemp("cluster")
     nodes = [KafkaNode(home, i, 3, base_port=BASE_PORT) for i in (1, 2, 3)]
     for node in nodes:
         node.prepare(libs)
-        node.start(libs)
+        node.start(libs, metrics)
     try:
-        yield Cluster(nodes, libs)  # each test first waits for all three brokers
+        yield Cluster(nodes, libs, metrics)  # each test first waits for all three brokers
     finally:
         for node in nodes:
             node.process.stop(sig=signal.SIGKILL, timeout=10)
@@ -287,3 +303,64 @@ async def test_historical_jobs_complete_while_a_broker_is_down(
     finally:
         cluster.restart(victim)
         await _until_brokers(cluster, 3)
+
+
+async def test_a_killed_broker_pages_under_replicated_partitions_through_alertmanager(
+    cluster: Cluster, database_url: str, unique: str, tmp_path: Path
+) -> None:
+    """SIGKILLing one broker of three makes ``KafkaUnderReplicatedPartitions`` page.
+
+    The shipped rule (deploy/prometheus/alerts.yml) on a Prometheus of the test's own
+    scrapes the three brokers' JMX exporters; a topic of replication 3 is fully in sync
+    (Prometheus sees 0 from all three), a broker that is not the quorum's leader is
+    killed, the survivors lead its partitions with two replicas in sync, and the alert
+    travels rule → Alertmanager → the alert log as a page with its runbook.
+    """
+    await _until_brokers(cluster, 3)
+    topic = f"{unique}-replicated"
+    admin = AIOKafkaAdminClient(bootstrap_servers=cluster.bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics(
+            [
+                NewTopic(
+                    topic,
+                    num_partitions=6,
+                    replication_factor=3,
+                    topic_configs={"min.insync.replicas": "2"},
+                )
+            ]
+        )
+    finally:
+        await admin.close()
+    await wait_for(lambda: _healed(cluster.bootstrap, topic), timeout=60, interval=1)
+
+    async with running_monitoring(
+        tmp_path, database_url, kafka_bootstrap=cluster.bootstrap, lag_groups=[]
+    ) as monitoring:
+        monitoring.scrape({"kafka": cluster.jmx_addresses})
+
+        async def all_in_sync() -> bool:
+            series = await monitoring.query("kafka_server_replicamanager_underreplicatedpartitions")
+            return len(series) == 3 and all(s["value"][1] == "0" for s in series)
+
+        await wait_for(all_in_sync, timeout=120, interval=1)
+
+        victim = cluster.active_controller() % 3 + 1  # a broker that is not the controller
+        cluster.kill(victim)
+        try:
+            # Fenced within the broker session timeout (9 s), then `> 0` for 1 m at
+            # 15 s scrapes and evaluations, then Alertmanager's 10 s group wait.
+            async def notified() -> dict[str, Any] | None:
+                return await monitoring.notified("KafkaUnderReplicatedPartitions")
+
+            alert = await wait_for(notified, timeout=240, interval=2)
+            assert alert["status"] == "firing"
+            assert alert["labels"]["severity"] == "page"
+            assert alert["annotations"]["runbook"] == (
+                "docs/operations.md#kafkaunderreplicatedpartitions"
+            )
+        finally:
+            cluster.restart(victim)
+            await _until_brokers(cluster, 3)
+            await wait_for(lambda: _healed(cluster.bootstrap, topic), timeout=120, interval=1)
