@@ -151,12 +151,22 @@ async def _reconcile_existing(
 
 
 async def describe_topics(bootstrap: str, names: list[str]) -> dict[str, int]:
-    """Partition counts of ``names`` (missing topics are left out)."""
+    """Partition counts of ``names`` (missing topics are left out).
+
+    Every topic is described and the wanted ones picked: a metadata request naming a
+    missing topic would create it on a cluster that auto-creates topics (aiokafka's
+    request allows it), with the broker's defaults rather than our declaration.
+    """
+    wanted = set(names)
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
     try:
         await admin.start()
-        topics = await admin.describe_topics(names)
-        return {t["topic"]: len(t["partitions"]) for t in topics if t["error_code"] == 0}
+        topics = await admin.describe_topics()
+        return {
+            t["topic"]: len(t["partitions"])
+            for t in topics
+            if t["error_code"] == 0 and t["topic"] in wanted
+        }
     except KafkaError as exc:
         raise ServerUnavailable(f"Kafka at {bootstrap} did not answer: {exc}") from exc
     finally:

@@ -63,15 +63,18 @@ class Window:
         return self.end - self.minutes * 60
 
 
-async def operations_view(prometheus_url: str, minutes: int) -> dict[str, Any]:
-    """Everything the view draws, asked of Prometheus at once."""
+async def operations_view(
+    prometheus_url: str, minutes: int, *, transport: httpx.AsyncBaseTransport | None = None
+) -> dict[str, Any]:
+    """Everything the view draws, asked of Prometheus at once.
+
+    Any way Prometheus fails to answer — refused, slow, an error status, a body not
+    shaped as its API's — is one :class:`PrometheusUnavailable` (a 503).
+    """
     window = Window(minutes, time.time())
+    client = httpx.AsyncClient(base_url=prometheus_url, timeout=TIMEOUT, transport=transport)
     try:
-        async with (
-            httpx.AsyncClient(base_url=prometheus_url, timeout=TIMEOUT) as client,
-            asyncio.timeout(TIMEOUT),
-            asyncio.TaskGroup() as tasks,
-        ):
+        async with client, asyncio.timeout(TIMEOUT), asyncio.TaskGroup() as tasks:
             alerts = tasks.create_task(_get(client, "/api/v1/alerts", {}))
             instants = {
                 q: tasks.create_task(
@@ -83,12 +86,13 @@ async def operations_view(prometheus_url: str, minutes: int) -> dict[str, Any]:
                 name: tasks.create_task(_range(client, query, window))
                 for name, query in RANGES.items()
             }
-    except* (httpx.HTTPError, TimeoutError) as group:
+    except* (httpx.HTTPError, TimeoutError, _NotPrometheus) as group:
+        # One clause: two kinds of failure in one group must still be one 503.
+        first = group.exceptions[0]
+        reason = str(first) if isinstance(first, _NotPrometheus) else repr(first)
         raise PrometheusUnavailable(
-            f"Prometheus at {prometheus_url} did not answer: {group.exceptions[0]!r}"
+            f"Prometheus at {prometheus_url} did not answer: {reason}"
         ) from None
-    except* _NotPrometheus as group:
-        raise PrometheusUnavailable(str(group.exceptions[0])) from None
     try:
         dead = instants[_DEAD_LETTERS].result()["result"]
         lag = _lag(
@@ -103,7 +107,7 @@ async def operations_view(prometheus_url: str, minutes: int) -> dict[str, Any]:
             "dead_letters": _number(dead[0]["value"][1]) if dead else None,
             "series": {name: _series(task.result()["result"]) for name, task in ranges.items()},
         }
-    except (KeyError, TypeError, ValueError, IndexError) as exc:
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
         raise PrometheusUnavailable(
             f"Prometheus at {prometheus_url} answered in a shape not understood: {exc!r}"
         ) from None
@@ -120,7 +124,7 @@ async def _get(client: httpx.AsyncClient, path: str, params: dict[str, Any]) -> 
         body = response.json()
         data: dict[str, Any] = body["data"]
     except (ValueError, KeyError, TypeError):
-        raise _NotPrometheus(f"{client.base_url} answered {path} not as Prometheus does") from None
+        raise _NotPrometheus(f"{path} answered not as Prometheus does") from None
     return data
 
 
@@ -175,7 +179,7 @@ def _alerts(alerts: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "name": a["labels"].get("alertname", ""),
             "state": a.get("state", ""),
             "severity": a["labels"].get("severity", ""),
-            "since": a.get("activeAt"),
+            "since": str(a["activeAt"]) if a.get("activeAt") else None,
             "summary": a.get("annotations", {}).get("summary", ""),
             "runbook": a.get("annotations", {}).get("runbook", ""),
             "labels": _labels(a["labels"]),

@@ -75,6 +75,7 @@ async def running_monitoring(
     *,
     kafka_bootstrap: str,
     lag_groups: list[str],
+    topic_namespace: str = "",
 ) -> AsyncIterator[Monitoring]:
     """Every monitor started and healthy; Prometheus scrapes the monitors themselves."""
     settings = MonitoringSettings(
@@ -86,6 +87,7 @@ async def running_monitoring(
         postgres_exporter_port=free_port(),
         lag_exporter_port=free_port(),
         lag_groups=lag_groups,
+        topic_namespace=topic_namespace,
     )
     with socket.socket() as probe:
         if probe.connect_ex(("127.0.0.1", ALERT_LOG_PORT)) == 0:

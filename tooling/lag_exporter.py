@@ -40,16 +40,21 @@ from tooling.local_stack.monitoring import MonitoringSettings
 
 log = logging.getLogger("scada.lag_exporter")
 T = TypeVar("T")
+Measurement = tuple[list[PartitionLag] | None, dict[str, int] | None]
 
-SCRAPE_TIMEOUT = 10.0
-"""Seconds for one measurement: under Prometheus's default scrape timeout."""
+MEASURE_TIMEOUT = 8.0
+"""Seconds for one whole measurement: under the kafka-lag job's scrape timeout (10 s)."""
 
 
 def render(lags: list[PartitionLag] | None, dead_letters: dict[str, int] | None) -> bytes:
-    """The exposition text of one measurement (``None``: Kafka did not answer)."""
+    """The exposition text of one measurement (``None``: not measured this time)."""
     registry = CollectorRegistry()
-    up = Gauge("scada_lag_exporter_kafka_up", "1 if Kafka answered this scrape.", registry=registry)
-    up.set(0 if lags is None or dead_letters is None else 1)
+    up = Gauge(
+        "scada_lag_exporter_kafka_up",
+        "1 if Kafka answered this scrape's lag measurement.",
+        registry=registry,
+    )
+    up.set(0 if lags is None else 1)
     if lags is not None:
         messages = Gauge(
             "scada_consumer_lag_messages",
@@ -82,14 +87,29 @@ def render(lags: list[PartitionLag] | None, dead_letters: dict[str, int] | None)
 def create_app(settings: MonitoringSettings) -> Starlette:
     bootstrap = settings.effective_kafka_bootstrap
     dlq = settings.topics.readings_dlq
-    one_at_a_time = asyncio.Lock()  # two scrapers at once measure once each, in turn
+    in_flight: asyncio.Task[Measurement] | None = None
 
-    async def measure() -> tuple[list[PartitionLag] | None, dict[str, int] | None]:
-        async with one_at_a_time:
-            lags = await _answer(consumer_lag(bootstrap, settings.lag_groups))
-            # No dead-letter topic yet (no sink has started): no depth, the lag still counts.
-            depth = await _answer(dead_letter_depth(bootstrap, dlq)) if lags is not None else None
-            return lags, None if depth is None else {dlq.name: depth}
+    async def measure_once() -> Measurement:
+        lags: list[PartitionLag] | None = None
+        try:
+            async with asyncio.timeout(MEASURE_TIMEOUT):
+                lags = await _answer(consumer_lag(bootstrap, settings.lag_groups))
+                if lags is None:
+                    return None, None
+                # No dead-letter topic yet (no sink has started): no depth, the lag counts.
+                depth = await _answer(dead_letter_depth(bootstrap, dlq))
+                return lags, None if depth is None else {dlq.name: depth}
+        except TimeoutError:
+            log.warning("Kafka at %s gave no full answer in %g s", bootstrap, MEASURE_TIMEOUT)
+            return lags, None
+
+    async def measure() -> Measurement:
+        # Scrapers arriving together share one measurement; one that gives up (its
+        # scrape timed out) does not cancel it for the others.
+        nonlocal in_flight
+        if in_flight is None or in_flight.done():
+            in_flight = asyncio.create_task(measure_once())
+        return await asyncio.shield(in_flight)
 
     async def metrics(request: Request) -> Response:
         lags, dead_letters = await measure()
@@ -102,12 +122,9 @@ def create_app(settings: MonitoringSettings) -> Starlette:
 
 
 async def _answer(work: Awaitable[T]) -> T | None:
-    """``work``'s answer, or None (logged) if Kafka did not give one in time."""
+    """``work``'s answer, or None (logged) if Kafka did not give one."""
     try:
-        async with asyncio.timeout(SCRAPE_TIMEOUT):
-            return await work
-    except TimeoutError:
-        log.warning("Kafka gave no answer in %g s", SCRAPE_TIMEOUT)
+        return await work
     except ScadaError as exc:
         log.warning("%s", exc)
     except Exception:  # a scrape never takes the exporter down

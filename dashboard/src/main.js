@@ -57,8 +57,8 @@ const session = sessionView({
     live.connect(api);
     history.connect(api);
     operations.connect(api);
-    views.allow(me.roles.includes("operator"));
     await stations.connect(api);
+    views.allow(me.roles.includes("operator"));
   },
 });
 

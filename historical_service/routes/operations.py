@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -23,7 +25,7 @@ async def operations(request: Request, user: User, state: ApiState) -> Response:
             f"(`scada users create --role {OPERATOR}`)"
         )
     raw = request.query_params.get("minutes", str(DEFAULT_MINUTES))
-    if not raw.isdigit() or not MIN_MINUTES <= int(raw) <= MAX_MINUTES:
+    if not re.fullmatch(r"[0-9]{1,4}", raw) or not MIN_MINUTES <= int(raw) <= MAX_MINUTES:
         raise InvalidRequest(f"minutes must be a whole number from {MIN_MINUTES} to {MAX_MINUTES}")
     view = await operations_view(state.settings.prometheus_url, int(raw))
     return ORJSONResponse(view)

@@ -10,8 +10,11 @@ webhook, as it would for an operator.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 import signal
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,12 +23,14 @@ from typing import Any
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
+from playwright.async_api import Browser, expect
 
 from historical_service.settings import HistoricalSettings
+from historical_service.users import OPERATOR
 from ingest_gateway.settings import GatewaySettings
 from stream_processors.settings import ProcessorSettings
 from tests.backends import Backends
-from tests.history import free_port, new_user
+from tests.history import free_port, historical_settings, new_user, running_historical
 from tests.monitoring import Monitoring, running_monitoring
 from tests.pipeline import (
     make_token,
@@ -38,6 +43,7 @@ from tests.pipeline import (
 from tooling.grafana.dashboards import DASHBOARDS
 from tooling.local_stack.kafka import jmx_address
 from tooling.local_stack.monitoring import MonitoringSettings
+from tooling.simulator.client import Poster, live
 
 
 @pytest.fixture
@@ -52,6 +58,7 @@ async def monitoring(
         database_url,
         kafka_bootstrap=backends.kafka_bootstrap,
         lag_groups=[processor_settings.consumer_group],
+        topic_namespace=processor_settings.topic_namespace,
     ) as monitoring:
         if backends.kind == "local":  # the stack's broker carries the JMX agent
             base_port = MonitoringSettings().jmx_exporter_base_port
@@ -209,3 +216,113 @@ async def test_every_dashboard_panel_query_returns_a_series(
         assert alert["status"] == "firing"
         assert alert["labels"]["severity"] == "ticket"
         assert alert["annotations"]["runbook"] == "docs/operations.md#readingsdeadlettered"
+
+
+async def test_a_stopped_sink_under_load_pages_and_the_operations_view_shows_it(
+    monitoring: Monitoring,
+    backends: Backends,
+    browser: Browser,
+    gateway_settings: GatewaySettings,
+    processor_settings: ProcessorSettings,
+    database_url: str,
+    unique: str,
+    tmp_path: Path,
+) -> None:
+    """The stream processors stop while the simulator posts: their group's lag, measured
+    by the lag exporter, passes 60 s, ``SinkLagSeconds`` holds for its 2 m and reaches
+    the alert log through Alertmanager; meanwhile an operator's Operations view shows
+    the alert firing and the lag per partition, and a user without the role has no
+    Operations tab (and a 403 from the API)."""
+    group = processor_settings.consumer_group
+    stations = [f"{unique}-{i}" for i in range(3)]
+    _, operator = await new_user(database_url, stations, roles=(OPERATOR,))
+    _, viewer = await new_user(database_url, stations)
+    write_token = await make_token(database_url, "org", stations)
+    api_settings = historical_settings(
+        backends.kafka_bootstrap,
+        database_url,
+        unique,
+        tmp_path / "results",
+        prometheus_url=monitoring.prometheus,
+    )
+    metrics_port = free_port()
+    monitoring.scrape(
+        {
+            "stream-processors": [f"127.0.0.1:{metrics_port}"],
+            # The gateway runs in this process: the API's /metrics serves its series too.
+            "historical-api": [api_settings.public_url.removeprefix("http://")],
+        }
+    )
+    processor = start_processor(
+        processor_settings, database_url, tmp_path / "processor.log", metrics_port=metrics_port
+    )
+    context = await browser.new_context(viewport={"width": 1400, "height": 900})
+    page = await context.new_page()
+    page_errors: list[str] = []
+    page.on("pageerror", lambda error: page_errors.append(str(error)))
+    async with (
+        running_historical(api_settings) as api,
+        running_gateway(gateway_settings, write_token) as gateway,
+    ):
+        simulator = asyncio.create_task(
+            live(Poster(gateway.client, write_token), stations, rate=30, say=lambda _: None)
+        )
+        try:
+            # The sink keeps up: its group is measured, every partition caught up.
+            async def measured() -> list[dict[str, Any]]:
+                return await monitoring.query(f'scada_consumer_lag_messages{{group="{group}"}}')
+
+            await wait_for(measured, timeout=120, interval=1)
+            processor.send_signal(signal.SIGTERM)
+            processor.wait(timeout=30)
+            stopped_at = time.monotonic()
+
+            forbidden = await api.get("/v1/operations", headers=_bearer(viewer))
+            assert forbidden.status_code == 403
+            await page.goto(api_settings.public_url + "/")
+            await page.get_by_test_id("token-input").fill(viewer)
+            await page.get_by_test_id("sign-in").click()
+            await expect(page.get_by_test_id("station-list")).to_contain_text(stations[0])
+            await expect(page.get_by_test_id("view-operations")).to_be_hidden()
+            await page.locator("#sign-out").click()  # a reload: a fresh page signs in
+
+            await page.get_by_test_id("token-input").fill(operator)
+            await page.get_by_test_id("sign-in").click()
+            await page.get_by_test_id("view-operations").click()
+            ops = page.get_by_test_id("operations")
+            await expect(ops).to_be_visible()
+            await expect(page.get_by_test_id("ops-lag")).to_contain_text(group, timeout=30_000)
+
+            # 60 s of lag, then the rule's 2 m, then Alertmanager's group wait.
+            async def paged() -> dict[str, Any] | None:
+                return await monitoring.notified("SinkLagSeconds")
+
+            alert = await wait_for(paged, timeout=360, interval=2)
+            assert alert["labels"]["group"] == group
+            assert alert["labels"]["severity"] == "page"
+            assert alert["annotations"]["runbook"] == "docs/operations.md#sinklagseconds"
+            assert time.monotonic() - stopped_at >= 120  # not before its `for`
+
+            firing = page.locator('[data-testid="ops-alerts"] tr[data-alert="SinkLagSeconds"]')
+            await expect(firing).to_contain_text("firing", timeout=30_000)
+            row = page.locator(f'[data-testid="ops-lag"] tr[data-partition^="{group}/"]').first
+            await expect(row.locator("td").last).to_contain_text("min")  # over a minute behind
+            for chart in ("rates", "lag"):
+                figure = page.locator(f'[data-chart="{chart}"]')
+                await expect(figure).not_to_have_attribute("data-point-count", "0")
+            await expect(page.get_by_test_id("ops-note")).to_contain_text("from Prometheus")
+            await page.screenshot(path=tmp_path / "operations-lag-alert.png", full_page=True)
+            if shots := os.environ.get("SCADA_SCREENSHOTS"):
+                await page.screenshot(path=Path(shots) / "operations-lag-alert.png", full_page=True)
+        finally:
+            simulator.cancel()
+            await asyncio.gather(simulator, return_exceptions=True)
+            await context.close()
+            if processor.poll() is None:
+                processor.kill()
+                processor.wait(timeout=10)
+    assert not page_errors, f"the page raised: {page_errors}"
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"authorization": f"Bearer {token}"}

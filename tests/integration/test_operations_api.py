@@ -61,7 +61,7 @@ async def test_an_operator_is_told_prometheus_is_away_and_bad_minutes_are_named(
     assert away.json()["error"] == "prometheus_unavailable"
     assert "did not answer" in away.json()["message"]
     assert away.headers["retry-after"]
-    for minutes in ("abc", "4", "1441", "-5", "1e3"):
+    for minutes in ("abc", "4", "1441", "-5", "1e3", "²", "9" * 5000, " 60"):
         bad = await api.get("/v1/operations", params={"minutes": minutes}, headers=_auth(token))
         assert bad.status_code == 422, minutes
         assert "minutes" in bad.json()["message"]

@@ -38,8 +38,11 @@ export function operationsView({ onUnauthorized }) {
   let timer = null;
   let loading = false;
 
+  // Each chart fills its own grid cell: sized from the cell, again whenever the grid reflows.
   new ResizeObserver(() => {
-    for (const { plot } of plots.values()) plot.setSize({ width: width(), height: 160 });
+    for (const { plot, wrapper } of plots.values()) {
+      plot.setSize({ width: widthOf(wrapper), height: 160 });
+    }
   }).observe(chartsArea);
 
   function connect(signedIn) {
@@ -149,21 +152,21 @@ export function operationsView({ onUnauthorized }) {
       return;
     }
     const opts = {
-      width: width(),
+      width: widthOf(wrapper),
       height: 160,
       scales: { x: { time: true } },
       legend: { live: true },
       series: [{}, ...columns.map((c, i) => ({ label: c.label, stroke: COLORS[i % COLORS.length], width: 1.5 }))],
       axes: [{}, { size: 60, values: (u, ticks) => ticks.map((t) => `${+t.toPrecision(3)}${chart.unit}`) }],
     };
-    plots.set(chart.id, { plot: new uPlot(opts, data, wrapper), key });
-  }
-
-  function width() {
-    return Math.max(300, chartsArea.clientWidth / (chartsArea.clientWidth > 900 ? 2 : 1) - 24);
+    plots.set(chart.id, { plot: new uPlot(opts, data, wrapper), key, wrapper });
   }
 
   return { connect, show, hide };
+}
+
+function widthOf(wrapper) {
+  return Math.max(240, wrapper.clientWidth - 12);
 }
 
 function cell(text, className) {
