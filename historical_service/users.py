@@ -70,6 +70,16 @@ async def create_user(
     return user_id, secret
 
 
+async def grant_role(conn: asyncpg.Connection, secret: str, role: str) -> None:
+    """Give the user of token ``secret`` ``role`` (nothing if they have it)."""
+    await conn.execute(
+        "UPDATE historical.users SET roles = array_append(roles, $2) "
+        "WHERE token_sha256 = $1 AND NOT $2 = ANY(roles)",
+        hash_secret(secret),
+        role,
+    )
+
+
 async def revoke_user(conn: asyncpg.Connection, name: str) -> bool:
     """Revoke the user called ``name``; False if there is no such (unrevoked) user."""
     status = await conn.execute(

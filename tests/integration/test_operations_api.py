@@ -14,7 +14,7 @@ import asyncpg
 import httpx
 import pytest
 
-from historical_service.users import OPERATOR, create_user
+from historical_service.users import OPERATOR, create_user, grant_role
 from tests.backends import Backends
 from tests.history import free_port, historical_settings, new_user, running_historical
 
@@ -93,3 +93,13 @@ async def test_scada_users_create_takes_roles(backends: Backends, unique: str) -
     )
     assert refused.returncode == 1
     assert "unknown roles ['root']" in refused.stderr
+
+
+async def test_a_role_granted_twice_is_held_once(
+    db: asyncpg.Connection, database_url: str, unique: str
+) -> None:
+    user_id, token = await new_user(database_url, [f"{unique}-s"])
+    await grant_role(db, token, OPERATOR)
+    await grant_role(db, token, OPERATOR)
+    roles = await db.fetchval("SELECT roles FROM historical.users WHERE user_id = $1", user_id)
+    assert roles == [OPERATOR]

@@ -25,7 +25,7 @@ from base.errors import ServerUnavailable, StackError
 from base.kafka_topics import ensure_topics
 from base.settings import PlatformSettings
 from base.storage.database import connect, prepare_database
-from historical_service.users import OPERATOR, create_user
+from historical_service.users import OPERATOR, create_user, grant_role
 from ingest_gateway.tokens import create_token
 from tooling.local_stack import downloads
 from tooling.local_stack.health import (
@@ -354,7 +354,7 @@ class LocalStack:
 
     async def demo_user_token(self) -> str:
         """The demo dashboard user's bearer token (all of org 'demo', an operator), created once."""
-        return await self._kept_secret(
+        secret = await self._kept_secret(
             "demo-user-token",
             lambda conn: create_user(
                 conn,
@@ -364,6 +364,13 @@ class LocalStack:
                 roles=(OPERATOR,),
             ),
         )
+        # A demo user made before roles existed becomes an operator too.
+        conn = await connect(self.settings.effective_database_url)
+        try:
+            await grant_role(conn, secret, OPERATOR)
+        finally:
+            await conn.close()
+        return secret
 
     async def _kept_secret(
         self,
