@@ -17,7 +17,15 @@ from base.startup import prepare_platform
 from historical_service.events import EventBroker
 from historical_service.live import LiveFeed
 from historical_service.openapi import OPENAPI
-from historical_service.routes import assets, dashboard, jobs, operations, results, streams
+from historical_service.routes import (
+    assets,
+    dashboard,
+    jobs,
+    operations,
+    results,
+    sensors,
+    streams,
+)
 from historical_service.settings import HistoricalSettings
 from historical_service.state import ApiState
 
@@ -59,6 +67,9 @@ def create_app(settings: HistoricalSettings) -> Starlette:
             Route("/v1/me", dashboard.me),
             Route("/v1/stations", dashboard.list_stations),
             Route("/v1/operations", operations.operations),
+            Route("/v1/sensors", sensors.list_sensors),
+            Route("/v1/sensors/{name}", sensors.put_sensor, methods=["PUT"]),
+            Route("/v1/sensors/{name}", sensors.delete_sensor, methods=["DELETE"]),
             Route("/v1/stations/{station_id}/live", streams.live_readings),
             Route("/openapi.json", _openapi),
             Route("/metrics", prometheus_metrics),

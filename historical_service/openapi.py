@@ -6,6 +6,7 @@ from typing import Any
 
 from historical_service.routes.jobs import JobRequest
 from schemas.readings import IDENTIFIER_PATTERN
+from schemas.sensors import SensorSpec
 
 _ERROR = {
     "type": "object",
@@ -51,6 +52,15 @@ _JOB = [
     }
 ]
 
+_SENSOR = [
+    {
+        "name": "name",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "pattern": IDENTIFIER_PATTERN},
+    }
+]
+
 OPENAPI: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {
@@ -67,7 +77,8 @@ OPENAPI: dict[str, Any] = {
                     "202": "job_id, status, status_url, events_url",
                     "403": "station not granted, or range too long",
                     "413": "a body over the limit (SCADA_MAX_JOB_REQUEST_BYTES, 64 KiB by default)",
-                    "422": "invalid request, each field named",
+                    "422": "invalid request, each field named; or sensors no requested "
+                    "station has ever reported (a typo), named",
                 },
                 requestBody={
                     "required": True,
@@ -84,7 +95,11 @@ OPENAPI: dict[str, Any] = {
             ),
             "delete": _op(
                 "Cancel: the worker stops within a second",
-                {"202": "cancel requested", "404": "not the caller's job"},
+                {
+                    "202": "cancel requested",
+                    "404": "not the caller's job",
+                    "409": "the job has already ended (job_ended)",
+                },
                 parameters=_JOB,
             ),
         },
@@ -167,6 +182,41 @@ OPENAPI: dict[str, Any] = {
                         },
                     },
                 ],
+            ),
+        },
+        "/v1/sensors": {
+            "get": _op(
+                "The organisation's sensor catalogue: each sensor's display name, unit, kind "
+                "(how it aggregates), valid range and decimals; source 'default', "
+                "'organisation' (its own entry) or 'unknown' (sent by a station, catalogued "
+                "nowhere)",
+                {"200": "org_id, sensors"},
+            ),
+        },
+        "/v1/sensors/{name}": {
+            "put": _op(
+                "Create or replace the organisation's entry for a sensor (org-admin role)",
+                {
+                    "200": "the entry",
+                    "403": "the user lacks the org-admin role",
+                    "413": "a body over 4 KiB",
+                    "422": "an invalid entry or name, each field named",
+                },
+                parameters=_SENSOR,
+                requestBody={
+                    "required": True,
+                    "content": {"application/json": {"schema": SensorSpec.model_json_schema()}},
+                },
+            ),
+            "delete": _op(
+                "Remove the organisation's own entry (the default applies again; org-admin)",
+                {
+                    "200": "removed",
+                    "403": "the user lacks the org-admin role",
+                    "404": "the organisation has no entry of its own for it",
+                    "422": "an invalid name",
+                },
+                parameters=_SENSOR,
             ),
         },
         "/v1/stations/{station_id}/live": {

@@ -16,6 +16,7 @@ import os
 import threading
 from collections import deque
 from collections.abc import AsyncGenerator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
@@ -26,8 +27,10 @@ from historical_service.resolution import Plan
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
-RAW_HEADER = "station_id,ts,sensor,value\n"
-AGGREGATED_HEADER = "station_id,bucket,sensor,avg,min,max,count\n"
+RAW_HEADER = "station_id,ts,sensor,value,unit\n"
+AGGREGATED_HEADER = "station_id,bucket,sensor,avg,min,max,count,value,kind,unit\n"
+TEXT_COLUMNS = ("kind", "unit")
+"""Columns of a result that are words, not numbers (the same for every row of a sensor)."""
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -46,13 +49,14 @@ def plain_text(cell: str) -> str:
 
 
 _RAW = f"""
-SELECT {_text_cell("r.station_id")}, r.ts_text, {_text_cell("kv.key")}, kv.value
+SELECT {_text_cell("r.station_id")}, r.ts_text, {_text_cell("kv.key")}, kv.value,
+       {_text_cell("c.unit")}
 FROM (SELECT station_id, to_json(ts) #>> '{{}}' AS ts_text, "values"
       FROM telemetry.station_readings
       WHERE station_id = ANY($1::text[]) AND ts >= $2 AND ts < $3
       ORDER BY station_id, ts OFFSET 0) r
 CROSS JOIN LATERAL jsonb_each_text(r."values") kv
-WHERE kv.key = ANY($4::text[])
+JOIN unnest($4::text[], $5::text[], $6::text[]) AS c(sensor, kind, unit) ON c.sensor = kv.key
 """
 # Rows come in primary-key order (station, ts) and, within a reading, in jsonb's key
 # order: no sort of the unfolded rows. The subquery formats each timestamp once per
@@ -63,17 +67,31 @@ WHERE kv.key = ANY($4::text[])
 
 _AGGREGATED = f"""
 SELECT {_text_cell("r.station_id")},
-       to_json(time_bucket($5::interval, r.bucket)) #>> '{{{{}}}}' AS bucket,
+       to_json(time_bucket($7::interval, r.bucket)) #>> '{{{{}}}}' AS bucket,
        {_text_cell("s.key")} AS sensor,
        sum((s.value ->> 2)::float8) / sum((s.value ->> 3)::float8) AS avg,
        min((s.value ->> 0)::float8) AS min, max((s.value ->> 1)::float8) AS max,
-       sum((s.value ->> 3)::bigint) AS count
+       sum((s.value ->> 3)::bigint) AS count,
+       CASE c.kind
+           WHEN 'accumulation' THEN sum((s.value ->> 2)::float8)
+           -- the vector mean, only if every bucket kept the sums (stored as an angle)
+           WHEN 'angle' THEN CASE WHEN count(s.value ->> 4) = count(*) THEN telemetry.compass(
+               degrees(atan2(sum((s.value ->> 4)::float8), sum((s.value ->> 5)::float8)))) END
+           WHEN 'counter' THEN (max((s.value ->> 1)::float8) - min((s.value ->> 0)::float8))
+               / extract(epoch FROM $7::interval)
+           WHEN 'state' THEN max((s.value ->> 1)::float8)
+           ELSE sum((s.value ->> 2)::float8) / sum((s.value ->> 3)::float8)
+       END AS value,
+       c.kind, {_text_cell("c.unit")} AS unit
 FROM telemetry.{{source}} r CROSS JOIN LATERAL jsonb_each(r.stats) s
+JOIN unnest($4::text[], $5::text[], $6::text[]) AS c(sensor, kind, unit) ON c.sensor = s.key
 WHERE r.station_id = ANY($1::text[]) AND r.bucket >= $2 AND r.bucket < $3
-  AND s.key = ANY($4::text[])
-GROUP BY r.station_id, time_bucket($5::interval, r.bucket), s.key
-ORDER BY r.station_id, s.key, time_bucket($5::interval, r.bucket)
+GROUP BY r.station_id, time_bucket($7::interval, r.bucket), s.key, c.kind, c.unit
+ORDER BY r.station_id, s.key, time_bucket($7::interval, r.bucket)
 """
+# The catalogue arrives as three aligned arrays ($4 sensors, $5 kinds, $6 units): the
+# job's own sensors as the org's catalogue describes them (``unknown``: aggregated as a
+# mean), so a join on a handful of rows, never a lookup per reading.
 
 
 def chunks(start: datetime, end: datetime, plan: Plan) -> list[tuple[datetime, datetime]]:
@@ -102,12 +120,27 @@ READERS = 2
 """Windows read at once, each by its own connection (and PostgreSQL backend)."""
 
 
+@dataclass(frozen=True)
+class SensorColumns:
+    """The job's sensors as the catalogue describes them, as the queries take them."""
+
+    names: list[str]
+    kinds: list[str]
+    units: list[str]
+
+    @classmethod
+    def plain(cls, sensors: list[str]) -> SensorColumns:
+        """Sensors nobody catalogued: aggregated as a mean, no unit."""
+        names = list(dict.fromkeys(sensors))
+        return cls(names, ["unknown"] * len(names), [""] * len(names))
+
+
 async def copy_windows(
     pool: asyncpg.Pool,
     path: Path,
     plan: Plan,
     stations: list[str],
-    sensors: list[str],
+    sensors: SensorColumns,
     windows: list[tuple[datetime, datetime]],
     *,
     readers: int = READERS,
@@ -148,15 +181,16 @@ async def _copy_window(
     spool: _Spool,
     plan: Plan,
     stations: list[str],
-    sensors: list[str],
+    sensors: SensorColumns,
     window: tuple[datetime, datetime],
 ) -> int:
     args: tuple[object, ...]
+    catalogue = (sensors.names, sensors.kinds, sensors.units)
     if plan.is_raw:
-        query, args = _RAW, (stations, window[0], window[1], sensors)
+        query, args = _RAW, (stations, window[0], window[1], *catalogue)
     else:
         query = _AGGREGATED.format(source=plan.source)
-        args = (stations, window[0], window[1], sensors, plan.bucket)
+        args = (stations, window[0], window[1], *catalogue, plan.bucket)
     async with pool.acquire() as conn:
         # Returned connections are RESET ALL by the pool, so these hold for this read only.
         await conn.execute("SET jit = off; SET TimeZone = 'UTC'")

@@ -17,7 +17,7 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
-from historical_service.query import plain_text
+from historical_service.query import TEXT_COLUMNS, plain_text
 
 STEP = 10_000
 """Rows between two recorded byte offsets: a page reads at most this many rows it skips."""
@@ -41,6 +41,7 @@ def _read_page(path: Path, offset: int, limit: int, total_rows: int) -> dict[str
     index = _index(path)
     k = min(offset // STEP, len(index) - 1)
     series: dict[tuple[str, str], list[list[Any]]] = {}
+    words: dict[tuple[str, str], dict[str, str]] = {}
     with path.open("rb") as handle:
         columns = next(csv.reader([handle.readline().decode()]))
         handle.seek(index[k])
@@ -48,10 +49,16 @@ def _read_page(path: Path, offset: int, limit: int, total_rows: int) -> dict[str
             if not handle.readline():
                 break
         lines = [handle.readline() for _ in range(min(limit, total_rows - offset))]
+    numbers = [i for i, c in enumerate(columns) if i > 2 and c not in TEXT_COLUMNS]
+    texts = [(i, c) for i, c in enumerate(columns) if c in TEXT_COLUMNS]
     for row in csv.reader(io.StringIO(b"".join(lines).decode())):
-        points = series.setdefault((plain_text(row[0]), plain_text(row[2])), [])
-        points.append([row[1], *(float(v) if v else None for v in row[3:])])
-    return _page(columns, series, offset, limit, more=offset + limit < total_rows)
+        key = (plain_text(row[0]), plain_text(row[2]))
+        points = series.get(key)
+        if points is None:
+            points = series[key] = []
+            words[key] = {c: plain_text(row[i]) for i, c in texts}
+        points.append([row[1], *(float(row[i]) if row[i] else None for i in numbers)])
+    return _page(columns, series, offset, limit, more=offset + limit < total_rows, words=words)
 
 
 def _page(
@@ -61,10 +68,16 @@ def _page(
     limit: int,
     *,
     more: bool,
+    words: dict[tuple[str, str], dict[str, str]] | None = None,
 ) -> dict[str, Any]:
+    """Per series its kind and unit (when the result has them) and points of the numbers."""
+    words = words or {}
     return {
-        "columns": [columns[1], *columns[3:]],
-        "series": [{"station_id": s, "sensor": k, "points": p} for (s, k), p in series.items()],
+        "columns": [columns[1], *(c for c in columns[3:] if c not in TEXT_COLUMNS)],
+        "series": [
+            {"station_id": s, "sensor": k, **words.get((s, k), {}), "points": p}
+            for (s, k), p in series.items()
+        ],
         "offset": offset,
         "limit": limit,
         "next_offset": offset + limit if more else None,

@@ -87,3 +87,21 @@ async def recent_readings(
         RECENT_LIMIT,
     )
     return [(r["ts"], orjson.loads(r["values"])) for r in rows]
+
+
+async def unreported_sensors(
+    pool: asyncpg.Pool, stations: list[str], sensors: list[str]
+) -> list[str]:
+    """The sensors of ``sensors`` none of ``stations`` has ever had stored, sorted.
+
+    ``station_latest`` keeps every sensor a station has sent, so this is one row per
+    station: a job for a sensor misspelt is refused instead of completing empty.
+    """
+    reported = await pool.fetch(
+        "SELECT DISTINCT k.sensor FROM telemetry.station_latest l "
+        "CROSS JOIN LATERAL jsonb_object_keys(l.last_values) AS k(sensor) "
+        "WHERE l.station_id = ANY($1::text[]) AND k.sensor = ANY($2::text[])",
+        stations,
+        sensors,
+    )
+    return sorted(set(sensors) - {r["sensor"] for r in reported})

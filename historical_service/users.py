@@ -13,7 +13,9 @@ from base.storage.stations import register_stations
 
 OPERATOR = "operator"
 """Sees the operations view (``GET /v1/operations``): the pipeline's health, no station data."""
-ROLES = (OPERATOR,)
+ORG_ADMIN = "org-admin"
+"""Manages the organisation's sensor catalogue (``PUT /v1/sensors/{name}``)."""
+ROLES = (OPERATOR, ORG_ADMIN)
 """Every role a user can hold (``historical.users.roles`` refuses others)."""
 
 

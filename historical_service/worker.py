@@ -35,9 +35,10 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
 from pydantic import ValidationError
 
+from base.storage.catalogue import catalogue_of
 from base.transient import unavailable
 from historical_service import jobs, metrics
-from historical_service.query import chunks, copy_windows, header
+from historical_service.query import SensorColumns, chunks, copy_windows, header
 from historical_service.resolution import Plan, plan
 from historical_service.settings import HistoricalSettings
 from historical_service.users import denied_stations, user_by_id
@@ -49,6 +50,7 @@ from schemas.historical import (
     Lane,
     RunHistoricalQuery,
 )
+from schemas.sensors import UNKNOWN
 from schemas.topics import TopicSet
 
 log = logging.getLogger(__name__)
@@ -248,9 +250,15 @@ class Worker:
         windows = chunks(command.start, command.end, query_plan)
         rows, last_beat = 0, time.monotonic()
         last_event = last_beat
-        copied = copy_windows(
-            self.pool, path, query_plan, command.stations, command.sensors, windows
+        catalogue = {s.name: s for s in await catalogue_of(self.pool, command.org_id)}
+        names = list(dict.fromkeys(command.sensors))  # each once: the query joins on them
+        known = [catalogue.get(name) for name in names]
+        sensors = SensorColumns(
+            names,
+            [s.kind if s else UNKNOWN for s in known],
+            [s.unit if s else "" for s in known],
         )
+        copied = copy_windows(self.pool, path, query_plan, command.stations, sensors, windows)
         async with contextlib.aclosing(copied):
             async for n, window_rows in _numbered(copied):
                 rows += window_rows

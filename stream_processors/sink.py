@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from aiokafka.structs import ConsumerRecord
 from pydantic import ValidationError
 
+from base.storage.catalogue import angle_sensors
 from base.transient import BoundedCalls, database_unavailable, kafka_unavailable
 from schemas.readings_codec import StoredMessage, decode
 from schemas.topics import TopicSet
@@ -54,6 +56,8 @@ from stream_processors.writer import (
 )
 
 log = logging.getLogger(__name__)
+ANGLES_REFRESH_SECONDS = 60.0
+"""How often the sink re-reads which sensors the catalogue calls angles."""
 
 Record: TypeAlias = "ConsumerRecord[bytes, bytes]"
 
@@ -105,6 +109,9 @@ class TimescaleSink:
         self.rebalance = Rebalance()
         self._stop = asyncio.Event()
         self._probes = BoundedCalls(limit=2)
+        self.angles: frozenset[str] = frozenset()
+        """The catalogue's angle sensors (their rollups keep the vector mean's sums)."""
+        self._angles_read_at = -math.inf
 
     def subscribe(self) -> None:
         self.consumer.subscribe([self.topics.readings.name], listener=self.rebalance)
@@ -123,6 +130,7 @@ class TimescaleSink:
                 # Before fetching: records fetched across a revocation belong to the old
                 # generation, and their commit must be skipped.
                 generation = self.rebalance.generation
+                await self._refresh_angles()
                 batch = await self._collect(stop)
                 if batch.records:
                     prepared = self.prepare(batch, generation)
@@ -135,6 +143,22 @@ class TimescaleSink:
         finally:
             if in_flight is not None:
                 await in_flight
+
+    async def _refresh_angles(self) -> None:
+        """Re-read the catalogue's angle sensors once a minute; keep the last on failure."""
+        now = time.monotonic()
+        if now - self._angles_read_at < ANGLES_REFRESH_SECONDS:
+            return
+        self._angles_read_at = now
+        try:
+            async with asyncio.timeout(5):
+                self.angles = await angle_sensors(self.pool)
+        except Exception as exc:  # the database away: the writes will wait for it anyway
+            log.warning(
+                "could not read the catalogue's angle sensors (%r); keeping %s",
+                exc,
+                sorted(self.angles),
+            )
 
     async def _collect(self, stop: asyncio.Event) -> Batch:
         """Records until ``batch_max_readings`` or ``batch_max_wait_ms`` after the first one."""
@@ -201,7 +225,7 @@ class TimescaleSink:
             self.rebalance.generation if generation is None else generation,
             groups,
             letters,
-            [_stage_or_none(g) for g in groups],
+            [_stage_or_none(g, self.angles) for g in groups],
         )
 
     async def store(self, prepared: Prepared) -> None:
@@ -424,10 +448,10 @@ def _decode(
     return messages, letters
 
 
-def _stage_or_none(messages: list[StoredMessage]) -> Staged | None:
+def _stage_or_none(messages: list[StoredMessage], angles: frozenset[str]) -> Staged | None:
     """``stage``, or ``None`` to have the writer stage (and isolate) a group that fails to."""
     try:
-        return stage(messages)
+        return stage(messages, angles)
     except Exception as exc:
         log.warning("staging a group failed (%r); isolating the message", exc)
         return None

@@ -28,6 +28,7 @@ from uuid import UUID
 
 import orjson
 
+from base.storage.catalogue import angle_sensors
 from base.storage.database import Connection
 from schemas.readings_codec import Receipt, StoredMessage, Values
 
@@ -57,7 +58,9 @@ SELECT * FROM unnest(${n}::text[], ${n1}::timestamptz[], ${n2}::jsonb[])
     AS b (station_id, bucket, stats)
 WHERE (SELECT all_new FROM fresh)
 UNION ALL
-SELECT station_id, bucket, jsonb_object_agg(sensor, jsonb_build_array(min, max, sum, count))
+SELECT station_id, bucket, jsonb_object_agg(sensor, CASE WHEN ssin IS NULL
+    THEN jsonb_build_array(min, max, sum, count)
+    ELSE jsonb_build_array(min, max, sum, count, ssin, scos) END)
 FROM {source} WHERE NOT (SELECT all_new FROM fresh) GROUP BY station_id, bucket
 """
 
@@ -99,16 +102,21 @@ WITH ins AS (
     CROSS JOIN LATERAL jsonb_each_text(f."values") kv
     WHERE kv.value IS NOT NULL
 ), agg_1m AS (
+    -- Angles ($15) also keep the sums of their sines and cosines: the vector mean's.
     SELECT station_id, time_bucket('1 minute', ts) AS bucket, sensor,
-           min(value) AS min, max(value) AS max, sum(value) AS sum, count(*) AS count
+           min(value) AS min, max(value) AS max, sum(value) AS sum, count(*) AS count,
+           sum(sin(radians(value))) FILTER (WHERE sensor = ANY($15::text[])) AS ssin,
+           sum(cos(radians(value))) FILTER (WHERE sensor = ANY($15::text[])) AS scos
     FROM vals GROUP BY 1, 2, 3
 ), agg_1h AS (
     SELECT station_id, time_bucket('1 hour', bucket) AS bucket, sensor,
-           min(min) AS min, max(max) AS max, sum(sum) AS sum, sum(count) AS count
+           min(min) AS min, max(max) AS max, sum(sum) AS sum, sum(count) AS count,
+           sum(ssin) AS ssin, sum(scos) AS scos
     FROM agg_1m GROUP BY 1, 2, 3
 ), agg_6h AS (
     SELECT station_id, time_bucket('6 hours', bucket) AS bucket, sensor,
-           min(min) AS min, max(max) AS max, sum(sum) AS sum, sum(count) AS count
+           min(min) AS min, max(max) AS max, sum(sum) AS sum, sum(count) AS count,
+           sum(ssin) AS ssin, sum(scos) AS scos
     FROM agg_1h GROUP BY 1, 2, 3
 ), stats_1m AS ({_level_sql(1, "agg_1m")}
 ), stats_1h AS ({_level_sql(4, "agg_1h")}
@@ -209,7 +217,8 @@ Level = tuple[list[str], list[datetime], list[bytes]]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MINUTE = timedelta(minutes=1)
-Stats = dict[str, list[float]]  # sensor -> [min, max, sum, count]
+Stats = dict[str, list[float]]
+"""sensor -> [min, max, sum, count], and for an angle also [sum of sines, sum of cosines]."""
 
 
 @dataclass(frozen=True)
@@ -228,10 +237,16 @@ class Staged:
     values: int
     usable: bool = True
     """False if the aggregates cannot stand for the database's (a sum overflowed)."""
+    angles: frozenset[str] = frozenset()
+    """The sensors staged as angles; the SQL path treats the same ones so."""
 
 
-def stage(messages: list[StoredMessage]) -> Staged:
-    """One row per (station, ts); a station's repeats within the batch merge, first value wins."""
+def stage(messages: list[StoredMessage], angles: frozenset[str] = frozenset()) -> Staged:
+    """One row per (station, ts); a station's repeats within the batch merge, first value wins.
+
+    Sensors of ``angles`` (the catalogue's kind ``angle``) also get the sums of their
+    sines and cosines in the rollups, so a bucket's direction is a vector mean.
+    """
     rows: dict[tuple[str, datetime], tuple[Values, UUID]] = {}
     for message in messages:
         station, ingest = message.station_id, message.ingest_id
@@ -243,7 +258,7 @@ def stage(messages: list[StoredMessage]) -> Staged:
             else:
                 rows[key] = ({**values, **seen[0]}, seen[1])
     dumps = orjson.dumps
-    minutes, count = _minute_stats(rows)
+    minutes, count = _minute_stats(rows, angles)
     hours = _coarser(minutes, 60)
     six_hours = _coarser(hours, 6)
     # A sum past the largest double is inf here (and null in JSON); the SQL path refuses
@@ -260,11 +275,13 @@ def stage(messages: list[StoredMessage]) -> Staged:
         _latest(rows),
         count,
         finite,
+        angles,
     )
 
 
 def _minute_stats(
     rows: dict[tuple[str, datetime], tuple[Values, UUID]],
+    angles: frozenset[str] = frozenset(),
 ) -> tuple[dict[tuple[str, int], Stats], int]:
     """Per (station, minute since the epoch): each sensor's min, max, sum and count.
 
@@ -289,6 +306,12 @@ def _minute_stats(
             found = [float(v) for r in readings if (v := r.get(sensor)) is not None]
             if found:
                 stats[sensor] = [min(found), max(found), sum(found), len(found)]
+                if sensor in angles:
+                    turns = [math.radians(v) for v in found]
+                    stats[sensor] += [
+                        math.fsum(map(math.sin, turns)),
+                        math.fsum(map(math.cos, turns)),
+                    ]
                 count += len(found)
         if stats:
             buckets[key] = stats
@@ -300,14 +323,17 @@ def _coarser(buckets: dict[tuple[str, int], Stats], factor: int) -> dict[tuple[s
     merged: dict[tuple[str, int], Stats] = {}
     for (station, n), stats in buckets.items():
         into = merged.setdefault((station, n // factor), {})
-        for sensor, (low, high, total, count) in stats.items():
+        for sensor, new in stats.items():
             s = into.get(sensor)
             if s is None:
-                into[sensor] = [low, high, total, count]
+                into[sensor] = list(new)
             else:
-                s[0], s[1] = min(s[0], low), max(s[1], high)
-                s[2] += total
-                s[3] += count
+                s[0], s[1] = min(s[0], new[0]), max(s[1], new[1])
+                s[2] += new[2]
+                s[3] += new[3]
+                if len(s) == 6:  # an angle: every bucket of the batch has the sums
+                    s[4] += new[4]
+                    s[5] += new[5]
     return merged
 
 
@@ -344,9 +370,11 @@ async def write_batch(
 ) -> WriteResult:
     """Store ``messages`` and record them (and ``dead_lettered``) in one transaction.
 
-    ``staged`` is ``stage(messages)`` when the caller prepared it already.
+    ``staged`` is ``stage(messages, angles)`` when the caller prepared it already;
+    else the catalogue's angle sensors are read here.
     """
-    staged = stage(messages) if staged is None else staged
+    if staged is None:
+        staged = stage(messages, await angle_sensors(conn))
     rows = staged.rows
     outcomes = [
         MessageOutcome(m.ingest_id, m.station_id, m.chunk, len(m.readings), 0, m.receipt)
@@ -373,6 +401,7 @@ async def write_batch(
                 *staged.latest,
                 staged.values,
                 len(rows) if staged.usable else -1,  # -1: never "all new", the SQL path
+                sorted(staged.angles),
             )
             assert counts is not None
             result = WriteResult(

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import asyncpg
-from asyncpg.pool import PoolConnectionProxy
 
 from base.errors import ServerUnavailable
+from base.storage.catalogue import sync_defaults
+from base.storage.connection import Connection
 from base.storage.features import Features, Retention, enable_features
 from base.storage.migrate import migrate
 
-Connection = asyncpg.Connection | PoolConnectionProxy
-"""A connection of one's own, or one borrowed from a pool (``async with pool.acquire()``)."""
+__all__ = ["Connection", "connect", "prepare_database"]
 
 
 async def connect(url: str, *, timeout: float = 10.0) -> asyncpg.Connection:
@@ -25,6 +25,7 @@ async def prepare_database(url: str, retention: Retention | None = None) -> Feat
     conn = await connect(url)
     try:
         await migrate(conn)
+        await sync_defaults(conn)
         return await enable_features(conn, retention or Retention())
     finally:
         await conn.close()

@@ -14,6 +14,7 @@ from __future__ import annotations
 from historical_service.jobs.columns import TERMINAL
 from historical_service.jobs.leases import claim, fail_forbidden, finish, heartbeat
 from historical_service.jobs.requests import (
+    CancelOutcome,
     command_of,
     find_reusable,
     get_job,
@@ -28,6 +29,7 @@ from historical_service.jobs.sweeps import Attempts, attempts_of, expire_results
 __all__ = [
     "TERMINAL",
     "Attempts",
+    "CancelOutcome",
     "attempts_of",
     "claim",
     "command_of",

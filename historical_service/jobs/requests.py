@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, get_args
 from uuid import UUID
 
 import asyncpg
 
-from historical_service.jobs.columns import COLUMNS
+from historical_service.jobs.columns import COLUMNS, TERMINAL
 from historical_service.users import org_of
 from schemas.historical import Lane, RunHistoricalQuery
 
@@ -101,30 +102,51 @@ async def list_jobs(
     return [dict(r) for r in rows]
 
 
-async def request_cancel(pool: asyncpg.Pool, job_id: UUID, user_id: UUID) -> str | None:
+@dataclass(frozen=True)
+class CancelOutcome:
+    status: str
+    """The job's status after the request (``cancelled`` at once for a queued job)."""
+    requested: bool
+    """False if the job had already ended: nothing was asked of it."""
+
+
+async def request_cancel(pool: asyncpg.Pool, job_id: UUID, user_id: UUID) -> CancelOutcome | None:
     """Mark the user's job for cancellation (a queued one is cancelled at once).
 
-    Returns its status; ``None`` if the user has no such job.
+    ``None`` if the user has no such job; an ended job is left as it is.
     """
     return await _request_cancel(pool, job_id, user_id)
 
 
-async def operator_cancel(pool: asyncpg.Pool, job_id: UUID) -> str | None:
+async def operator_cancel(pool: asyncpg.Pool, job_id: UUID) -> CancelOutcome | None:
     """:func:`request_cancel` for any user's job (``scada jobs cancel``)."""
     return await _request_cancel(pool, job_id, None)
 
 
-async def _request_cancel(pool: asyncpg.Pool, job_id: UUID, user_id: UUID | None) -> str | None:
+async def _request_cancel(
+    pool: asyncpg.Pool, job_id: UUID, user_id: UUID | None
+) -> CancelOutcome | None:
     # One statement for the API and the CLI: a copy of it once forgot ``finished_at``.
-    status = await pool.fetchval(
-        "UPDATE historical.jobs SET cancel_requested = true, "
-        "status = CASE WHEN status = 'queued' THEN 'cancelled' ELSE status END, "
-        "finished_at = CASE WHEN status = 'queued' THEN now() ELSE finished_at END "
-        "WHERE job_id = $1 AND ($2::uuid IS NULL OR user_id = $2) RETURNING status",
-        job_id,
-        user_id,
-    )
-    return None if status is None else str(status)
+    async with pool.acquire() as conn:
+        status = await conn.fetchval(
+            "UPDATE historical.jobs SET cancel_requested = true, "
+            "status = CASE WHEN status = 'queued' THEN 'cancelled' ELSE status END, "
+            "finished_at = CASE WHEN status = 'queued' THEN now() ELSE finished_at END "
+            "WHERE job_id = $1 AND ($2::uuid IS NULL OR user_id = $2) "
+            "AND status <> ALL($3::text[]) RETURNING status",
+            job_id,
+            user_id,
+            sorted(TERMINAL),
+        )
+        if status is not None:
+            return CancelOutcome(str(status), requested=True)
+        ended = await conn.fetchval(
+            "SELECT status FROM historical.jobs "
+            "WHERE job_id = $1 AND ($2::uuid IS NULL OR user_id = $2)",
+            job_id,
+            user_id,
+        )
+    return None if ended is None else CancelOutcome(str(ended), requested=False)
 
 
 async def requeue(pool: asyncpg.Pool, job_id: UUID) -> RunHistoricalQuery | None:

@@ -15,16 +15,20 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 
-from base.http.errors import Forbidden, InvalidRequest, KafkaUnavailable, NotFound
+from base.http.errors import Conflict, Forbidden, InvalidRequest, KafkaUnavailable, NotFound
 from base.http.requests import read_body
 from base.http.responses import ORJSONResponse
-from historical_service import jobs
+from historical_service import jobs, stations
 from historical_service.resolution import Plan, plan
 from historical_service.routes.authentication import authenticated
 from historical_service.state import ApiState
 from historical_service.users import User, denied_stations
 from schemas.historical import HistoricalJobQueued, Lane, RunHistoricalQuery
 from schemas.readings import MAX_SENSORS, Identifier, Timestamp
+
+
+class JobEnded(Conflict):
+    code = "job_ended"
 
 
 class JobRequest(BaseModel):
@@ -46,6 +50,10 @@ async def create_job(request: Request, user: User, state: ApiState) -> Response:
         raise Forbidden(f"you may not read station(s): {', '.join(denied)}")
     if body.end - body.start > user.max_range:
         raise Forbidden(f"the range exceeds your limit of {user.max_range.days} days")
+    unreported = await stations.unreported_sensors(state.pool, body.stations, body.sensors)
+    if unreported:
+        reason = f"no requested station has reported {', '.join(unreported)}"
+        raise InvalidRequest(reason, errors=[{"field": "sensors", "reason": reason}])
     base = state.settings.public_url
     reusable = await jobs.find_reusable(
         state.pool,
@@ -143,10 +151,13 @@ async def list_jobs(request: Request, user: User, state: ApiState) -> Response:
 @authenticated
 async def cancel_job(request: Request, user: User, state: ApiState) -> Response:
     job_id = _job_id(request)
-    status = await jobs.request_cancel(state.pool, job_id, user.user_id)
-    if status is None:
+    outcome = await jobs.request_cancel(state.pool, job_id, user.user_id)
+    if outcome is None:
         raise NotFound("no such job")
-    return ORJSONResponse({"job_id": str(job_id), "status": status, "cancel_requested": True}, 202)
+    if not outcome.requested:
+        raise JobEnded(f"the job has already ended ({outcome.status}): there is nothing to cancel")
+    body = {"job_id": str(job_id), "status": outcome.status, "cancel_requested": True}
+    return ORJSONResponse(body, 202)
 
 
 def job_view(job: dict[str, Any], base: str) -> dict[str, Any]:

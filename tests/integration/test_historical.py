@@ -120,11 +120,14 @@ async def test_a_raw_job_exports_exactly_the_stored_rows_and_announces_completio
 
         result = await client.get(job["result_url"], headers={**_auth(token), "accept": "text/csv"})
         rows = list(csv.reader(io.StringIO(result.text)))
-        assert rows[0] == ["station_id", "ts", "sensor", "value"]
+        assert rows[0] == ["station_id", "ts", "sensor", "value", "unit"]
         assert len(rows) == 1 + 2000
+        assert {(r[2], r[4]) for r in rows[1:]} == {("temperature", "°C"), ("rain", "mm")}
         assert {r[0] for r in rows[1:]} == {station}
         # Exactly the stored values, in time order across the job's windows (read two at once).
-        exported = [(datetime.fromisoformat(ts), sensor, float(v)) for _, ts, sensor, v in rows[1:]]
+        exported = [
+            (datetime.fromisoformat(ts), sensor, float(v)) for _, ts, sensor, v, _ in rows[1:]
+        ]
         assert exported == sorted(exported, key=lambda row: row[0])
         assert sorted(exported) == sorted(
             (T0 + timedelta(seconds=10 * i), sensor, float(value))
@@ -165,6 +168,25 @@ async def test_an_aggregated_job_reads_the_rollups(
     assert [int(r["count"]) for r in rows] == [360, 360]
     assert float(rows[0]["min"]) == 20.0
     assert float(rows[0]["max"]) == 26.0
+
+
+async def test_a_sensor_no_requested_station_has_reported_is_a_422_naming_it(
+    historical: Any, database_url: str, unique: str
+) -> None:
+    _, client = historical
+    station, silent = f"{unique}-typo", f"{unique}-none"
+    await _seed(database_url, station, 10)  # temperature and rain
+    token = await _user(database_url, [station, silent])
+    typo = await _post_job(
+        client, token, station, timedelta(hours=1), "raw", sensors=["rain", "temperatur"]
+    )
+    assert typo.status_code == 422
+    assert typo.json()["message"] == "no requested station has reported temperatur"
+    assert typo.json()["errors"] == [{"field": "sensors", "reason": typo.json()["message"]}]
+    never = await _post_job(client, token, silent, timedelta(hours=1), "raw")
+    assert never.status_code == 422  # a station with nothing stored has reported nothing
+    fine = await _post_job(client, token, station, timedelta(hours=1), "raw", sensors=["rain"])
+    assert fine.status_code == 202
 
 
 async def test_six_hour_and_daily_buckets_match_the_raw_readings(
@@ -288,6 +310,10 @@ async def test_cancelling_a_running_export_stops_it_within_a_second(
     job = (await client.get(url, headers=_auth(token))).json()
     assert job["progress"] < 1.0
     assert (await client.get(f"{url}/result", headers=_auth(token))).status_code == 409
+    again = await client.delete(url, headers=_auth(token))  # an ended job: nothing to cancel
+    assert again.status_code == 409
+    assert again.json()["error"] == "job_ended"
+    assert "already ended (cancelled)" in again.json()["message"]
     # The worker is free again: the next export in its lane runs to the end.
     after = await _post_job(client, token, station, timedelta(days=2), "raw", lane="bulk")
     assert (await _finished(client, token, after.json()["job_id"]))["status"] == "completed"

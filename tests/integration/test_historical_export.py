@@ -14,12 +14,12 @@ import asyncpg
 import pytest
 
 from historical_service import query
-from historical_service.query import chunks, copy_windows, header
+from historical_service.query import SensorColumns, chunks, copy_windows, header
 from historical_service.resolution import Plan, plan
 from tests.history import store
 
 T0 = datetime(2025, 6, 1, tzinfo=UTC)
-SENSORS = ["t", "rh"]
+SENSORS = SensorColumns.plain(["t", "rh"])
 
 
 @pytest.fixture(autouse=True)
@@ -75,7 +75,7 @@ async def test_windows_read_at_once_and_spilled_to_parts_land_in_order(
     assert two.read_bytes() == one.read_bytes()
     rows = list(csv.reader(io.StringIO(two.read_text())))
     assert rows[0] == header(plan("raw", T0, T0)).strip().split(",")
-    exported = [(datetime.fromisoformat(ts), sensor, float(v)) for _, ts, sensor, v in rows[1:]]
+    exported = [(datetime.fromisoformat(ts), sensor, float(v)) for _, ts, sensor, v, _ in rows[1:]]
     assert exported == sorted(exported, key=lambda row: row[0])  # time order across windows
     assert sorted(exported) == sorted(
         (ts, sensor, float(value)) for ts, values in readings for sensor, value in values.items()

@@ -59,7 +59,7 @@ async def test_the_cli_cancels_a_queued_job_as_the_api_does(
 ) -> None:
     user_id, _ = await new_user(database_url, [f"{unique}-c"])
     by_api, by_cli = [await _queued(pool, user_id, f"{unique}-c") for _ in range(2)]
-    assert await jobs.request_cancel(pool, by_api, user_id) == "cancelled"
+    assert await jobs.request_cancel(pool, by_api, user_id) == jobs.CancelOutcome("cancelled", True)
     cli = await asyncio.to_thread(backends.scada, "jobs", "cancel", str(by_cli))
     assert cli.returncode == 0, cli.stderr
     assert "status cancelled" in cli.stdout
@@ -80,7 +80,9 @@ async def test_a_user_cancels_only_their_own_job_and_an_operator_any(
     job_id = await _queued(pool, owner, f"{unique}-o")
     assert await jobs.request_cancel(pool, job_id, other) is None
     assert _cancel_state(await jobs.get_job(pool, job_id)) == ("queued", False, False)
-    assert await jobs.operator_cancel(pool, job_id) == "cancelled"
+    assert await jobs.operator_cancel(pool, job_id) == jobs.CancelOutcome("cancelled", True)
+    # Ended: left as it is, and said so (the API answers 409, the CLI exits 1).
+    assert await jobs.operator_cancel(pool, job_id) == jobs.CancelOutcome("cancelled", False)
     assert _cancel_state(await jobs.get_job(pool, job_id)) == ("cancelled", True, True)
 
 
@@ -103,7 +105,7 @@ async def test_the_cli_retries_a_cancelled_job_with_its_recorded_command(
     assert running.returncode == 1  # a queued job is not retried
     assert "only a failed or cancelled job" in running.stderr
 
-    assert await jobs.request_cancel(pool, job_id, user_id) == "cancelled"
+    assert await jobs.request_cancel(pool, job_id, user_id) == jobs.CancelOutcome("cancelled", True)
     retried = await asyncio.to_thread(
         backends.scada, "jobs", "retry", str(job_id), namespace=unique
     )
@@ -131,7 +133,7 @@ async def test_a_forbidden_job_ends_failed_unless_it_had_ended(
     user_id, _ = await new_user(database_url, [f"{unique}-f"])
     running, ended = [await _queued(pool, user_id, f"{unique}-f") for _ in range(2)]
     assert await jobs.claim(pool, running, "bulk-someone", timedelta(minutes=1)) is not None
-    assert await jobs.operator_cancel(pool, ended) == "cancelled"
+    assert await jobs.operator_cancel(pool, ended) == jobs.CancelOutcome("cancelled", True)
     for job_id in (running, ended):
         await jobs.fail_forbidden(pool, job_id)
     failed, cancelled = [await jobs.get_job(pool, j) for j in (running, ended)]

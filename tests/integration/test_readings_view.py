@@ -18,6 +18,9 @@ async def test_view_has_the_documented_columns_and_types(db: asyncpg.Connection)
         ("ts", "timestamp with time zone"),
         ("sensor", "text"),
         ("value", "double precision"),
+        ("unit", "text"),
+        ("kind", "text"),
+        ("out_of_range", "boolean"),
     ]
 
 

@@ -16,7 +16,7 @@ def _result(path: Path) -> Path:
         out.write(RAW_HEADER)
         for n in range(ROWS):
             station = "'-s" if n % 2 else "A"  # a station id the export guarded as text
-            out.write(f"{station},2026-01-01T00:00:00Z,t,{n}\n")
+            out.write(f"{station},2026-01-01T00:00:00Z,t,{n},°C\n")
     return path
 
 
@@ -34,7 +34,8 @@ async def test_any_page_holds_exactly_its_rows(tmp_path: Path) -> None:
         assert page["next_offset"] == (offset + limit if offset + limit < ROWS else None)
     page = await json_page(path, 0, 4, ROWS)
     assert {s["station_id"] for s in page["series"]} == {"A", "-s"}  # the guard removed
-    assert page["columns"] == ["ts", "value"]
+    assert page["columns"] == ["ts", "value"]  # the unit is the series', not a point's
+    assert {s["unit"] for s in page["series"]} == {"°C"}
 
 
 async def test_an_offset_past_the_end_is_answered_at_once(tmp_path: Path) -> None:

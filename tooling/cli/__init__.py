@@ -13,6 +13,7 @@ from tooling.cli import (
     jobs_cmd,
     lag_cmd,
     schemas_cmd,
+    sensors_cmd,
     simulate_cmd,
     soak_cmd,
     stack_cmd,
@@ -37,6 +38,7 @@ app.add_typer(tokens_cmd.app, name="tokens")
 app.add_typer(users_cmd.app, name="users")
 app.add_typer(jobs_cmd.app, name="jobs")
 app.add_typer(dlq_cmd.app, name="dlq")
+app.add_typer(sensors_cmd.app, name="sensors")
 app.command("status")(status_cmd.status)
 app.command("lag")(lag_cmd.lag)
 app.command("simulate")(simulate_cmd.simulate)

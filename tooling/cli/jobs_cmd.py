@@ -114,17 +114,22 @@ def cancel(job: JobRef, as_json: AsJson = False) -> None:
     A running job's worker stops within a second.
     """
 
-    async def work(pool: asyncpg.Pool) -> tuple[UUID, str | None]:
+    async def work(pool: asyncpg.Pool) -> tuple[UUID, jobs.CancelOutcome | None]:
         job_id = await resolve(pool, job)
         return job_id, await jobs.operator_cancel(pool, job_id)
 
-    job_id, status = _run(work)
-    if status is None:
+    job_id, outcome = _run(work)
+    if outcome is None:
         raise UnknownJob(f"no such job: {job}")
+    if not outcome.requested:
+        typer.echo(
+            f"job {job_id} has already ended ({outcome.status}): nothing to cancel", err=True
+        )
+        raise typer.Exit(1)
     if as_json:
-        print_json({"job_id": job_id, "cancel_requested": True, "status": status})
+        print_json({"job_id": job_id, "cancel_requested": True, "status": outcome.status})
     else:
-        typer.echo(f"job {job_id}: cancel requested; status {status}")
+        typer.echo(f"job {job_id}: cancel requested; status {outcome.status}")
 
 
 @app.command()
