@@ -1,13 +1,22 @@
-// Charts: one uPlot per sensor, stacked, sharing the time axis and the cursor.
-// Aggregated series draw their average with a min-max band around it.
+// Charts: one uPlot per sensor, stacked, sharing the time axis and the cursor. Each is
+// drawn as its kind asks (catalogue.js): means with a min-max band, sums as bars,
+// directions as points (a line or band across north would cross the whole axis), and
+// every value outside the sensor's valid range marked in red.
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
+import { drawing, formatValue, outOfRange } from "./catalogue.js";
 
 const COLORS = ["#2563eb", "#dc2626", "#059669", "#d97706", "#7c3aed", "#0891b2", "#db2777", "#4b5563"];
 
+const FLAG = "#dc2626";
+
 export class Charts {
-  constructor(element) {
+  // `describe(sensor)`: the catalogue's description (name, unit, kind, valid range).
+  constructor(element, describe) {
     this.element = element;
+    this.describe = describe;
+    this.onZoom = null; // (from: Date, to: Date) => …, for a drag on a history chart
+    this.mode = "";
     this.plots = [];
     this.key = "";
     this.height = 180;
@@ -32,20 +41,25 @@ export class Charts {
 
   // panels: [{sensor, aggregated, xs, values | {avg, min, max}}] all with the same xs.
   draw(panels, mode) {
-    const key = mode + "|" + panels.map((p) => `${p.sensor}:${p.aggregated}`).join(",");
+    this.mode = mode;
+    const key = mode + "|" + panels.map((p) => `${p.sensor}:${p.aggregated}:${this.describe(p.sensor).kind}`).join(",");
     if (key !== this.key) {
       this.clear();
       this.key = key;
       this.height = panels.length === 1 ? 320 : panels.length === 2 ? 230 : 180;
       panels.forEach((panel, i) => this.plots.push(this.create(panel, i)));
     } else {
-      panels.forEach((panel, i) => this.plots[i].setData(data(panel)));
+      panels.forEach((panel, i) => this.plots[i].setData(this.data(panel)));
     }
     let points = 0;
+    let flagged = 0;
     for (const panel of panels) {
-      const main = panel.aggregated ? panel.avg : panel.values;
+      const description = this.describe(panel.sensor);
+      const main = panel[drawing(description.kind, panel.aggregated).column];
       for (const v of main) if (v !== null && v !== undefined) points++;
+      if (!panel.aggregated) for (const v of outOfRange(description, main)) if (v !== null) flagged++;
     }
+    this.element.dataset.flaggedCount = String(flagged);
     this.element.dataset.mode = mode;
     this.element.dataset.pointCount = String(points);
     this.element.dataset.seriesCount = String(panels.length);
@@ -53,44 +67,71 @@ export class Charts {
 
   create(panel, i) {
     const color = COLORS[i % COLORS.length];
+    const description = this.describe(panel.sensor);
+    const how = drawing(description.kind, panel.aggregated);
     const series = [{}];
     const opts = {
       width: this.width(),
       height: this.height,
       cursor: { sync: { key: this.sync.key }, drag: { x: true, y: false } },
+      hooks: { setSelect: [(u) => this.zoomed(u)] },
       scales: { x: { time: true } },
       legend: { live: true },
       series,
-      axes: [{}, { size: 60 }],
+      axes: [{}, { size: 70, label: description.label, labelSize: 18,
+                   values: (u, ticks) => ticks.map((t) => formatValue(description, t)) }],
     };
-    if (panel.aggregated) {
+    const value = (u, v) => formatValue(description, v);
+    const main = { label: description.label, stroke: color, width: 1.5, spanGaps: false, value };
+    if (how.style === "bars") {
+      Object.assign(main, { fill: color + "88", paths: uPlot.paths.bars({ size: [0.8, 40] }) });
+    } else if (how.style === "points") {
+      Object.assign(main, { paths: () => null, points: { show: true, size: 4, fill: color } });
+    }
+    series.push(main);
+    if (how.band) {
+      main.label = `${description.label} avg`;
       series.push(
-        { label: `${panel.sensor} avg`, stroke: color, width: 1.5, spanGaps: false },
-        { label: "min", stroke: color + "55", width: 0.5 },
-        { label: "max", stroke: color + "55", width: 0.5 },
+        { label: "min", stroke: color + "55", width: 0.5, value },
+        { label: "max", stroke: color + "55", width: 0.5, value },
       );
       opts.bands = [{ series: [3, 2], fill: color + "22" }];
-    } else {
-      series.push({ label: panel.sensor, stroke: color, width: 1.5, spanGaps: false });
+    } else if (!panel.aggregated) {
+      series.push({ label: "out of range", stroke: FLAG, paths: () => null, value,
+                    points: { show: true, size: 7, stroke: FLAG, fill: FLAG } });
     }
     const wrapper = document.createElement("div");
     wrapper.className = "panel";
     wrapper.dataset.sensor = panel.sensor;
+    wrapper.dataset.kind = description.kind;
+    wrapper.dataset.style = how.style;
     this.element.append(wrapper);
-    return new uPlot(opts, data(panel), wrapper);
+    return new uPlot(opts, this.data(panel), wrapper);
+  }
+
+  // A drag selected part of the time axis: in history mode, the page loads that range.
+  zoomed(u) {
+    if (this.mode !== "history" || !this.onZoom || u.select.width < 2) return;
+    const from = u.posToVal(u.select.left, "x");
+    const to = u.posToVal(u.select.left + u.select.width, "x");
+    this.onZoom(new Date(from * 1000), new Date(to * 1000));
   }
 
   width() {
     return Math.max(320, this.element.clientWidth - 8);
   }
 
+  // The columns a panel's plot takes, in the order create() added its series.
+  data(panel) {
+    const description = this.describe(panel.sensor);
+    const how = drawing(description.kind, panel.aggregated);
+    if (how.band) return [panel.xs, panel.avg, panel.min, panel.max];
+    const main = panel[how.column];
+    if (panel.aggregated) return [panel.xs, main];
+    return [panel.xs, main, outOfRange(description, main)];
+  }
+
   resize() {
     for (const plot of this.plots) plot.setSize({ width: this.width(), height: this.height });
   }
-}
-
-function data(panel) {
-  return panel.aggregated
-    ? [panel.xs, panel.avg, panel.min, panel.max]
-    : [panel.xs, panel.values];
 }

@@ -5,7 +5,8 @@ const PAGE_ROWS = 100_000;
 
 // {series: Map(sensor -> rows), aggregated}, or null once `wanted()` says the page has
 // moved on (checked after each page, so an abandoned result stops being read).
-export async function fetchResult(api, jobId, wanted) {
+// `onPage(rowsSoFar)` hears of each page read.
+export async function fetchResult(api, jobId, wanted, onPage = () => {}) {
   const series = new Map();
   let columns = null;
   let offset = 0;
@@ -15,8 +16,9 @@ export async function fetchResult(api, jobId, wanted) {
     );
     columns = page.columns;
     addPage(series, page);
-    offset = page.next_offset;
     if (!wanted()) return null;
+    onPage(page.next_offset ?? page.offset + page.series.reduce((n, s) => n + s.points.length, 0));
+    offset = page.next_offset;
   }
   return { series, aggregated: columns !== null && columns.includes("avg") };
 }

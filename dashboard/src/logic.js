@@ -35,6 +35,24 @@ export function parseEvent(block) {
 export const HEALTH_ORDER = { live: 0, late: 1, silent: 2, no_data: 3 };
 export const byHealth = (a, b) =>
   HEALTH_ORDER[a.health] - HEALTH_ORDER[b.health] || a.station_id.localeCompare(b.station_id);
+// Trouble first: silent, then late, then never heard from, then live.
+export const TROUBLE_ORDER = { silent: 0, late: 1, no_data: 2, live: 3 };
+export const byTrouble = (a, b) =>
+  TROUBLE_ORDER[a.health] - TROUBLE_ORDER[b.health] || a.station_id.localeCompare(b.station_id);
+
+// How many stations are in each state: {live, late, silent, no_data}.
+export function countByHealth(stations) {
+  const counts = { live: 0, late: 0, silent: 0, no_data: 0 };
+  for (const s of stations) counts[s.health] = (counts[s.health] ?? 0) + 1;
+  return counts;
+}
+
+// Whether a station shows under the list's filters: its id contains `text` (any case)
+// and, if a state is chosen, it is in that state.
+export function stationShown(station, text, state) {
+  const matches = !text || station.station_id.toLowerCase().includes(text.toLowerCase());
+  return matches && (!state || station.health === state);
+}
 
 // "12 s ago", "5 min ago", "3 h ago", "4 days ago".
 export function ago(ms) {
@@ -46,9 +64,10 @@ export function ago(ms) {
 }
 
 // One panel per sensor on a shared, sorted time axis (seconds): `series` maps a sensor
-// to its result rows ([ts, value] raw, or [bucket, avg, min, max, count] aggregated);
+// to its result rows ([ts, value] raw, or [bucket, avg, min, max, count, value]
+// aggregated, `value` being the sensor kind's own aggregate: a sum, a vector mean…);
 // a sensor without a row at some time gets null there (a gap in its line).
-export function alignSeries(sensors, series, aggregated) {
+export function alignSeries(sensors, series, aggregated, range = null) {
   const times = new Set();
   const parsed = new Map();
   for (const sensor of sensors) {
@@ -56,21 +75,34 @@ export function alignSeries(sensors, series, aggregated) {
     parsed.set(sensor, points);
     for (const p of points) times.add(p[0]);
   }
-  const xs = [...times].sort((a, b) => a - b);
+  const data = [...times].sort((a, b) => a - b);
+  // Gaps are gaps: where the data pauses for more than three of its usual steps, an
+  // empty instant between breaks every line. The range asked for bounds the axis, so
+  // a week with ten minutes of data is drawn as a week, not ten minutes edge to edge.
+  const step = usualStep(data);
+  const xs = [];
+  if (range && (!data.length || range.start < data[0])) xs.push(range.start);
+  data.forEach((x, i) => {
+    if (i && step && x - data[i - 1] > 3 * step) xs.push((x + data[i - 1]) / 2);
+    xs.push(x);
+  });
+  if (range && (!data.length || range.end > data[data.length - 1])) xs.push(range.end);
   const index = new Map(xs.map((x, i) => [x, i]));
   return sensors.map((sensor) => {
     const empty = () => new Array(xs.length).fill(null);
     const panel = { sensor, aggregated, xs };
     if (aggregated) {
-      // result columns: bucket, avg, min, max, count
+      // result columns: bucket, avg, min, max, count, value
       panel.avg = empty();
       panel.min = empty();
       panel.max = empty();
-      for (const [x, avg, min, max] of parsed.get(sensor)) {
+      panel.value = empty();
+      for (const [x, avg, min, max, , value] of parsed.get(sensor)) {
         const i = index.get(x);
         panel.avg[i] = avg;
         panel.min[i] = min;
         panel.max[i] = max;
+        panel.value[i] = value ?? avg;
       }
     } else {
       panel.values = empty();
@@ -78,6 +110,13 @@ export function alignSeries(sensors, series, aggregated) {
     }
     return panel;
   });
+}
+
+// The median distance between neighbouring instants (0 for fewer than two).
+export function usualStep(xs) {
+  if (xs.length < 2) return 0;
+  const steps = xs.slice(1).map((x, i) => x - xs[i]).sort((a, b) => a - b);
+  return steps[Math.floor(steps.length / 2)];
 }
 
 // Which station the page shows of itself, or null to leave the choice as it is. Until the

@@ -4,6 +4,7 @@
 // so every such dependency is visible here. Views are in views/; the pure logic they
 // share (logic.js, jobs.js, operations.js) is unit-tested in test/.
 import "./style.css";
+import { catalogue } from "./catalogue.js";
 import { Charts } from "./chart.js";
 import { errorLine } from "./views/error-line.js";
 import { historyView } from "./views/history.js";
@@ -15,14 +16,30 @@ import { sessionView, signOut } from "./views/session.js";
 import { stationsView } from "./views/stations.js";
 import { viewsView } from "./views/views.js";
 
+// The organisation's sensor catalogue (names, units, kinds), read at sign-in.
+let describe = catalogue([]);
+const describeSensor = (sensor) => describe(sensor);
 // The chart area and the error line are shared: live and history take turns in them.
-const charts = new Charts(document.getElementById("chart"));
+const charts = new Charts(document.getElementById("chart"), describeSensor);
 const chartNote = document.getElementById("chart-note");
 const errors = errorLine(document.getElementById("error"));
 
 const inLiveMode = () => modes.current() === "live";
 const modes = modesView({ onChange: showMode });
-const sensors = sensorsView({ onChange: () => inLiveMode() && live.redraw() });
+const sensors = sensorsView({
+  onChange: () => {
+    if (!sensors.chosen().length) {
+      history.reset();
+      charts.clear("Choose at least one sensor to draw.");
+    } else if (inLiveMode()) {
+      live.redraw();
+    } else {
+      history.reset(); // the chart drawn was of other sensors
+      history.prompt("Press Load to draw the sensors chosen.");
+    }
+  },
+  describe: describeSensor,
+});
 const stations = stationsView({ inLiveMode, onSelect: showStation, onUnauthorized: signOut });
 const live = liveView({
   charts,
@@ -54,6 +71,7 @@ const views = viewsView({
 const session = sessionView({
   // Live and history first: the first station list may already pick a station to show.
   onSignedIn: async (api, me) => {
+    describe = catalogue((await api.get("/v1/sensors")).sensors);
     live.connect(api);
     history.connect(api);
     operations.connect(api);
@@ -62,11 +80,11 @@ const session = sessionView({
   },
 });
 
-function showStation(id, known) {
+function showStation(id, known, station) {
   sensors.show(known);
   errors.clear();
   history.reset();
-  if (inLiveMode()) live.start(id);
+  if (inLiveMode()) live.start(id, station?.last_seen ?? null);
   else history.prompt();
 }
 

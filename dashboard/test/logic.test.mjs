@@ -6,6 +6,8 @@ import {
   ago,
   alignSeries,
   byHealth,
+  byTrouble,
+  countByHealth,
   defaultSensors,
   livePanels,
   localInput,
@@ -13,6 +15,7 @@ import {
   parseEvent,
   sensorsFor,
   splitEvents,
+  stationShown,
   stationToShow,
 } from "../src/logic.js";
 
@@ -74,6 +77,18 @@ test("series are aligned on one sorted time axis with gaps as null", () => {
   assert.deepEqual(rh.values, [null, 80, null]);
   assert.deepEqual(missing.values, [null, null, null]);
   assert.equal(t.xs, rh.xs); // one axis shared by every panel
+});
+
+test("a pause in the data is a gap, and the axis spans the range asked for", () => {
+  const at = (minute) => new Date(Date.UTC(2026, 0, 1, 0, minute)).toISOString();
+  const rows = [0, 1, 2, 30, 31].map((m) => [at(m), m]);
+  const x = (minute) => Date.UTC(2026, 0, 1, 0, minute) / 1000;
+  const range = { start: x(-10), end: x(60) };
+  const [panel] = alignSeries(["t"], new Map([["t", rows]]), false, range);
+  assert.deepEqual(panel.xs, [x(-10), x(0), x(1), x(2), (x(2) + x(30)) / 2, x(30), x(31), x(60)]);
+  assert.deepEqual(panel.values, [null, 0, 1, 2, null, 30, 31, null]);
+  const [none] = alignSeries(["t"], new Map(), false, range);
+  assert.deepEqual([none.xs, none.values], [[x(-10), x(60)], [null, null]]);
 });
 
 test("aggregated series carry average, minimum and maximum per bucket", () => {
@@ -142,4 +157,21 @@ test("live panels drop points past the horizon and leave gaps as null", () => {
   assert.deepEqual(livePanels(points, [], 10), []);
   assert.deepEqual(livePanels(points, ["t"], 100), []); // everything is too old
   assert.equal(points.size, 0);
+});
+
+test("stations are counted by state, sorted trouble first, and filtered by id and state", () => {
+  const stations = [
+    { station_id: "B", health: "live" },
+    { station_id: "A", health: "silent" },
+    { station_id: "C", health: "no_data" },
+    { station_id: "D", health: "late" },
+    { station_id: "E", health: "silent" },
+  ];
+  assert.deepEqual(countByHealth(stations), { live: 1, late: 1, silent: 2, no_data: 1 });
+  assert.deepEqual([...stations].sort(byTrouble).map((s) => s.station_id), ["A", "E", "D", "C", "B"]);
+  assert.deepEqual([...stations].sort(byHealth).map((s) => s.station_id), ["B", "D", "A", "E", "C"]);
+  assert.equal(stationShown(stations[1], "a", "silent"), true);
+  assert.equal(stationShown(stations[1], "", "live"), false);
+  assert.equal(stationShown(stations[0], "x", ""), false);
+  assert.equal(stationShown(stations[0], "", ""), true);
 });

@@ -144,6 +144,149 @@ async def test_thirty_days_load_in_the_background_with_progress_and_draw_every_b
     assert await page.get_by_test_id("progress").get_attribute("aria-valuenow") == "100"
 
 
+async def test_each_sensor_is_drawn_as_its_kind_with_its_unit(
+    site: Site, page: Page, database_url: str, unique: str
+) -> None:
+    """A day of rain, wind direction around north and temperature: rain is summed per
+    bucket and drawn as bars, the direction is vector-averaged and drawn as points (no
+    band across north), temperature keeps its mean and band; every label has the unit,
+    and a temperature outside its valid range is flagged on the raw chart."""
+    station = f"{unique}-kinds"
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    readings = [
+        (
+            now - timedelta(hours=20) + timedelta(seconds=30 * i),
+            {"rain": 0.2, "wind_direction": 350.0 if i % 2 else 20.0, "temperature": 25.0},
+        )
+        for i in range(240)  # two hours, two readings a minute
+    ]
+    readings.append((now - timedelta(minutes=5), {"temperature": 99.0}))  # over its 60 °C
+    await store(database_url, station, readings)
+    _, token = await new_user(database_url, [station])
+
+    await _sign_in(page, site, token)
+    await page.locator(f'[data-station-id="{station}"]').click()
+    sensors = page.get_by_test_id("sensors")
+    await expect(sensors).to_contain_text("Rainfall (mm)")
+    await expect(sensors).to_contain_text("Wind direction (°)")
+    for sensor in ("rain", "wind_direction"):
+        await page.get_by_test_id(f"sensor-{sensor}").check()
+    await page.get_by_test_id("mode-history").click()
+    await page.get_by_test_id("range-1d").click()
+    await page.get_by_test_id("load-history").click()
+    await expect(page.get_by_test_id("job-status")).to_contain_text("points drawn", timeout=20_000)
+    chart = page.get_by_test_id("chart")
+    styles = {
+        sensor: await chart.locator(f'.panel[data-sensor="{sensor}"]').get_attribute("data-style")
+        for sensor in ("rain", "wind_direction", "temperature")
+    }
+    assert styles == {"rain": "bars", "wind_direction": "points", "temperature": "line"}
+    rain = chart.locator('.panel[data-sensor="rain"]')
+    wind = chart.locator('.panel[data-sensor="wind_direction"]')
+    await expect(rain).to_contain_text("Rainfall (mm)")
+    await expect(wind.locator(".u-legend")).not_to_contain_text("min")  # no band over north
+    # The cursor on the middle of the data (19 h ago, on an axis of the whole day asked
+    # for): a minute holds 0.2 mm twice, and 20° and 350°, so the bar is 0.4 mm and the
+    # direction 5° (the arithmetic mean would say 185°).
+    box = await wind.locator(".u-over").bounding_box()
+    assert box is not None
+    await page.mouse.move(box["x"] + box["width"] * 5 / 24, box["y"] + box["height"] / 2)
+    await expect(wind.locator(".u-legend")).to_contain_text("5 °")
+    await expect(rain.locator(".u-legend")).to_contain_text("0.4 mm")
+    await site.shot(page, "1-kinds")
+
+    await page.get_by_test_id("mode-live").click()
+    live = page.get_by_test_id("chart")
+    await expect(live).to_have_attribute("data-flagged-count", "1", timeout=15_000)
+    await site.shot(page, "2-flagged")
+
+
+async def test_stations_at_a_glance_counts_states_and_puts_silent_ones_first(
+    site: Site, page: Page, database_url: str, unique: str
+) -> None:
+    """Counts of live, late, silent and never-heard stations; silent ones sorted to the
+    top on request, filtered by state; a silent station's live chart says when it last
+    spoke; a filter matching nothing says so."""
+    now = datetime.now(UTC)
+    live, late, silent = f"{unique}-a-live", f"{unique}-b-late", f"{unique}-c-silent"
+    never = f"{unique}-d-never"
+    await store(database_url, live, [(now - timedelta(seconds=20), {"temperature": 20.0})])
+    await store(database_url, late, [(now - timedelta(minutes=10), {"temperature": 20.0})])
+    await store(database_url, silent, [(now - timedelta(hours=3), {"temperature": 20.0})])
+    _, token = await new_user(database_url, [live, late, silent, never])
+
+    await _sign_in(page, site, token)
+    for state, n in (("live", 1), ("late", 1), ("silent", 1), ("no_data", 1)):
+        await expect(page.get_by_test_id(f"state-{state}")).to_contain_text(f"{n} ")
+    items = page.get_by_test_id("station-item")
+    await expect(items.first).to_have_attribute("data-station-id", live)
+    await page.get_by_test_id("station-sort").select_option("trouble")
+    await expect(items.first).to_have_attribute("data-station-id", silent)
+    await page.get_by_test_id("state-silent").click()
+    await expect(page.locator('[data-testid="station-item"]:visible')).to_have_count(1)
+    await site.shot(page, "1-silent-first")
+    await page.locator(f'[data-station-id="{silent}"]').click()
+    await expect(page.get_by_test_id("chart")).to_contain_text("the last one was 3 h ago")
+    await page.get_by_test_id("state-silent").click()  # all states again
+    await page.get_by_test_id("station-filter").fill("nothing-like-this")
+    await expect(page.locator("#stations-note")).to_contain_text(
+        "No station matches “nothing-like-this”"
+    )
+    await site.shot(page, "2-no-match")
+
+
+async def test_no_screen_outlives_what_it_showed(
+    site: Site, page: Page, database_url: str, unique: str
+) -> None:
+    """Each transition leaves a screen that matches it: no sensors, no chart; Live and
+    back, no old status or Download; a bad range, no old status under the error; a typed
+    range, no preset lit; a drag on the chart, the range it selected loaded again."""
+    station = f"{unique}-stale"
+    now = datetime.now(UTC)
+    await store(database_url, station, _every_10_minutes(now - timedelta(days=6), now))
+    _, token = await new_user(database_url, [station])
+    await _sign_in(page, site, token)
+    await _open_history(page, station, "range-7d")
+    status, chart = page.get_by_test_id("job-status"), page.get_by_test_id("chart")
+    await page.get_by_test_id("load-history").click()
+    await expect(status).to_contain_text("points drawn", timeout=20_000)
+    assert await page.get_by_test_id("progress").get_attribute("aria-valuenow") == "100"
+    await expect(page.get_by_test_id("download")).to_be_visible()
+
+    await page.get_by_test_id("mode-live").click()
+    await page.get_by_test_id("mode-history").click()
+    await expect(page.locator("#job")).to_be_hidden()  # no status, no Download of before
+    await expect(chart).to_contain_text("Pick a range and press Load")
+
+    await page.get_by_test_id("load-history").click()
+    await expect(status).to_contain_text("points drawn", timeout=20_000)
+    first = await page.get_by_test_id("range-start").input_value()
+    # A drag across the middle of the chart: From and To become what it covers, no preset
+    # stays lit, and the narrower range is loaded (finer buckets: more points per day).
+    box = await chart.locator(".panel .u-over").first.bounding_box()
+    assert box is not None
+    y = box["y"] + box["height"] / 2
+    await page.mouse.move(box["x"] + box["width"] * 0.4, y)
+    await page.mouse.down()
+    await page.mouse.move(box["x"] + box["width"] * 0.6, y, steps=5)
+    await page.mouse.up()
+    await expect(page.get_by_test_id("range-start")).not_to_have_value(first)
+    await expect(page.get_by_test_id("range-7d")).not_to_have_class(re.compile("active"))
+    await expect(status).to_contain_text("points drawn", timeout=20_000)
+    await site.shot(page, "1-zoomed")
+
+    await page.get_by_test_id("sensor-temperature").uncheck()
+    await expect(chart).to_contain_text("Choose at least one sensor")
+    await expect(page.locator("#job")).to_be_hidden()
+    await page.get_by_test_id("sensor-temperature").check()
+
+    await page.get_by_test_id("range-end").fill("2020-01-01T00:00:00")  # before From
+    await page.get_by_test_id("load-history").click()
+    await expect(page.get_by_test_id("error")).to_contain_text("must start before it ends")
+    await expect(page.locator("#job")).to_be_hidden()
+    await site.shot(page, "2-range-error")
+
+
 async def test_cancelling_a_long_load_shows_cancelled(
     site: Site, page: Page, database_url: str, unique: str
 ) -> None:
@@ -168,6 +311,10 @@ async def test_cancelling_a_long_load_shows_cancelled(
     ).json()["jobs"]
     assert [j["status"] for j in listed] == ["cancelled"]  # this user's one job, stopped
     assert listed[0]["resolution"] == "raw"
+    # The page shows the figure the server recorded, as `scada jobs list` does.
+    percent = round(listed[0]["progress"] * 100)
+    await expect(status).to_contain_text(f"cancelled at {percent} %")
+    assert await page.get_by_test_id("progress").get_attribute("aria-valuenow") == str(percent)
 
 
 async def test_refusals_are_shown_plainly(

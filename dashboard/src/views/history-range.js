@@ -12,19 +12,31 @@ export function rangeView(controls) {
   for (const button of presets) {
     button.addEventListener("click", () => preset(Number(button.dataset.days)));
   }
+  // A range typed in is no preset's any more.
+  for (const input of [start, end]) input.addEventListener("input", () => highlight(null));
+
+  function highlight(days) {
+    for (const b of presets) b.classList.toggle("active", Number(b.dataset.days) === days);
+  }
 
   function preset(days) {
     const to = new Date();
     const from = new Date(to.getTime() - days * 86400_000);
     start.value = localInput(from);
     end.value = localInput(to);
-    for (const b of presets) b.classList.toggle("active", Number(b.dataset.days) === days);
+    highlight(days);
   }
 
   return {
     // A first visit opens on the last day; a range already set is kept.
     ensure() {
       if (!start.value) preset(1);
+    },
+    // A range of the page's own (a zoom): shown in From and To, no preset lit.
+    set(from, to) {
+      start.value = localInput(from);
+      end.value = localInput(to);
+      highlight(null);
     },
     read() {
       return {

@@ -6,9 +6,12 @@ const MAX_DRAWN_ROWS = 2_000_000; // beyond this a result is offered as CSV, not
 
 // `isCurrent()` (per draw) is false once the page has left the job; `isShown()` once the
 // user has left for live mode, whose chart a late result must not replace.
-export function resultView({ charts, chartNote, errors, progress, station, isShown }) {
+// Fetching and drawing are a phase of their own: the bar follows the rows fetched, and
+// `stop()` (the Cancel button) leaves the result undrawn but downloadable.
+export function resultView({ charts, chartNote, errors, progress, station, isShown, cancellable }) {
   const download = document.getElementById("download");
   let offered = null; // {api, job} of the result the Download button fetches
+  let drawing = null; // the job whose result is being fetched, until it is drawn
 
   download.addEventListener("click", () => downloadCsv());
 
@@ -29,16 +32,36 @@ export function resultView({ charts, chartNote, errors, progress, station, isSho
       return;
     }
     const started = performance.now();
+    drawing = job;
+    const wanted = () => isCurrent() && drawing === job;
+    cancellable(true);
+    progress.set(0, `fetching the result: 0 of ${rows.toLocaleString()} rows…`);
     let result;
     try {
-      result = await fetchResult(api, job.id, isCurrent);
+      result = await fetchResult(api, job.id, wanted, (fetched) => {
+        const share = rows ? Math.min(1, fetched / rows) : 1;
+        progress.set(share, `fetching the result: ${fetched.toLocaleString()} of ${rows.toLocaleString()} rows…`);
+      });
     } catch (error) {
       progress.set(1, `failed: ${error.message}`);
       return errors.show(error);
+    } finally {
+      cancellable(false);
     }
+    if (drawing !== job && isCurrent()) {
+      charts.clear("The result was not drawn; Download CSV has it.");
+      offer(api, job);
+      progress.say("stopped: the result was not drawn (Download CSV has it)");
+      return;
+    }
+    drawing = null;
     if (!result || !isCurrent() || !isShown()) return;
-    const panels = alignSeries(job.sensors, result.series, result.aggregated);
-    if (!panels.length || !panels[0].xs.length) {
+    progress.set(1, "drawing…");
+    await new Promise((resolve) => requestAnimationFrame(resolve)); // let "drawing…" show
+    if (!isCurrent() || !isShown()) return;
+    const range = { start: Date.parse(job.start) / 1000, end: Date.parse(job.end) / 1000 };
+    const panels = alignSeries(job.sensors, result.series, result.aggregated, range);
+    if (!panels.length || !result.series.size) {
       charts.clear("No readings in this range.");
     } else {
       charts.draw(panels, "history");
@@ -57,7 +80,15 @@ export function resultView({ charts, chartNote, errors, progress, station, isSho
 
   function withdraw() {
     offered = null;
+    drawing = null;
     download.hidden = true;
+  }
+
+  // Stop fetching the result being fetched; true if there was one.
+  function stop() {
+    if (!drawing) return false;
+    drawing = null;
+    return true;
   }
 
   async function downloadCsv() {
@@ -75,5 +106,5 @@ export function resultView({ charts, chartNote, errors, progress, station, isSho
     }
   }
 
-  return { draw, withdraw };
+  return { draw, withdraw, stop };
 }

@@ -1,6 +1,7 @@
 // The history view: a range read by a background job, with progress and cancel, until
 // its result is drawn. Nothing waits on a query: the job's news arrives over the event
 // stream, and a slow poll covers a stream that dropped.
+import { ApiError } from "../api.js";
 import { jobEvents } from "../job-events.js";
 import { jobUpdate, TERMINAL } from "../jobs.js";
 import { sleep } from "../sleep.js";
@@ -18,7 +19,22 @@ export function historyView(deps) {
   const cancelButton = $("cancel");
   const range = rangeView(controls);
   const progress = jobProgress();
-  const result = resultView({ charts, chartNote, errors, progress, station, isShown });
+  const result = resultView({
+    charts,
+    chartNote,
+    errors,
+    progress,
+    station,
+    isShown,
+    cancellable: (yes) => (cancelButton.disabled = !yes),
+  });
+  // A drag on a history chart zooms: the range becomes the zoomed one and is loaded again
+  // (at the finer resolution `auto` picks for it).
+  charts.onZoom = (from, to) => {
+    if (!isShown()) return;
+    range.set(from, to);
+    load();
+  };
   const news = jobEvents({ onUnauthorized });
   let api = null;
   let job = null; // {id, status, rows, sensors, shown}: the job on screen
@@ -37,11 +53,11 @@ export function historyView(deps) {
 
   async function load() {
     errors.clear();
+    reset(); // whatever happens next, the previous job's status and chart are gone
     if (!station()) return errors.show(new Error("choose a station first"));
     if (!sensors().length) return errors.show(new Error("choose at least one sensor"));
     const { start, end, resolution } = range.read();
     if (!(start < end)) return errors.show(new Error("the range must start before it ends"));
-    reset();
     progress.open();
     progress.set(0, "submitting…");
     cancelButton.disabled = true;
@@ -58,7 +74,14 @@ export function historyView(deps) {
       progress.set(0, `failed: ${error.message}`);
       return errors.show(error);
     }
-    const mine = { id: created.job_id, status: created.status, rows: 0, sensors: [...sensors()] };
+    const mine = {
+      id: created.job_id,
+      status: created.status,
+      rows: 0,
+      sensors: [...sensors()],
+      start: start.toISOString(),
+      end: end.toISOString(),
+    };
     job = mine;
     cancelButton.disabled = false;
     onStatus(mine, created.status, {});
@@ -79,7 +102,20 @@ export function historyView(deps) {
     }
     if (update.text !== null) progress.set(update.fraction ?? progress.fraction(), update.text);
     if (update.status === "completed") result.draw(api, mine, () => job === mine);
+    if (update.status === "cancelled") showCancelled(mine);
     if (update.failure) errors.show(new Error(`The history job failed: ${update.failure}`));
+  }
+
+  // A cancelled job shows the figure the server recorded, not the last event's.
+  async function showCancelled(mine) {
+    try {
+      const view = await api.get(`/v1/historical-jobs/${mine.id}`);
+      if (job !== mine) return;
+      const percent = Math.round(view.progress * 100);
+      progress.set(view.progress, `cancelled at ${percent} % (${view.rows_done.toLocaleString()} rows read)`);
+    } catch {
+      // the word "cancelled" stays
+    }
   }
 
   // The event stream carries the news; this only covers a stream that dropped.
@@ -105,6 +141,7 @@ export function historyView(deps) {
 
   async function cancel() {
     const mine = job;
+    if (mine && mine.status === "completed" && result.stop()) return; // the fetch phase
     if (!mine || TERMINAL.has(mine.status)) return;
     cancelButton.disabled = true;
     progress.say("cancelling…");
@@ -112,6 +149,8 @@ export function historyView(deps) {
       const answer = await api.request("DELETE", `/v1/historical-jobs/${mine.id}`);
       if (TERMINAL.has(answer.status)) onStatus(mine, answer.status, {});
     } catch (error) {
+      // Ended meanwhile (409 job_ended): its own event brings the final state.
+      if (error instanceof ApiError && error.code === "job_ended") return;
       cancelButton.disabled = false;
       errors.show(error);
     }
@@ -128,16 +167,16 @@ export function historyView(deps) {
   function show() {
     controls.hidden = false;
     range.ensure();
+    reset(); // back from live: no status or Download of a chart no longer shown
     prompt();
-    chartNote.textContent = "";
   }
 
   function hide() {
     controls.hidden = true;
   }
 
-  function prompt() {
-    charts.clear(PROMPT);
+  function prompt(note = PROMPT) {
+    charts.clear(note);
   }
 
   return { connect, reset, show, hide, prompt };

@@ -1,7 +1,7 @@
 // The live view: the station's last minutes, from a snapshot then readings as they arrive
 // over SSE, redrawn at most once a frame. A stream that ends is reopened.
 import { ApiError } from "../api.js";
-import { livePanels, mergeReadings } from "../logic.js";
+import { ago, livePanels, mergeReadings } from "../logic.js";
 import { sleep } from "../sleep.js";
 
 const LIVE_MINUTES = 10;
@@ -18,12 +18,13 @@ export function liveView({ charts, chartNote, errors, chosenSensors, onSensor })
     live = null;
   }
 
-  async function start(station) {
+  // `lastSeen`: the station's newest stored reading (ISO), if the list knows it.
+  async function start(station, lastSeen = null) {
     stop();
     if (!station) return;
     const mine = { controller: new AbortController(), points: new Map(), station };
     live = mine;
-    charts.clear("Waiting for readings…");
+    charts.clear(waiting(lastSeen));
     chartNote.textContent = `Live: the last ${LIVE_MINUTES} minutes, as readings arrive.`;
     const path = `/v1/stations/${encodeURIComponent(station)}/live?minutes=${LIVE_MINUTES}`;
     while (live === mine) {
@@ -61,4 +62,13 @@ export function liveView({ charts, chartNote, errors, chosenSensors, onSensor })
   }
 
   return { connect, start, stop, redraw };
+}
+
+// What an empty live chart says: a silent station says when it last spoke.
+function waiting(lastSeen) {
+  if (!lastSeen) return "Waiting for readings… (this station has sent none yet)";
+  const age = Date.now() - Date.parse(lastSeen);
+  if (age < LIVE_MINUTES * 60_000) return "Waiting for readings…";
+  return `No reading in the last ${LIVE_MINUTES} minutes: the last one was ${ago(age)} ` +
+    `(${new Date(lastSeen).toLocaleString()}). Waiting for readings…`;
 }

@@ -1,7 +1,8 @@
 // The sensor checkboxes of the station shown, and which of them are chosen.
 import { defaultSensors, sensorsFor } from "../logic.js";
 
-export function sensorsView({ onChange }) {
+// `describe(sensor)` names a sensor as the catalogue does (with its unit).
+export function sensorsView({ onChange, describe }) {
   const fieldset = document.getElementById("sensors");
   const legend = fieldset.querySelector("legend");
   let chosen = [];
@@ -30,7 +31,14 @@ export function sensorsView({ onChange }) {
         chosen = [...fieldset.querySelectorAll("input:checked")].map((b) => b.value);
         onChange();
       });
-      label.append(box, " ", sensor);
+      const { label: text, kind } = describe(sensor);
+      label.append(box, " ", text);
+      if (kind === "unknown") {
+        const note = document.createElement("span");
+        note.className = "unknown";
+        note.textContent = " (not catalogued)";
+        label.append(note);
+      }
       return label;
     });
     fieldset.replaceChildren(legend, ...boxes);

@@ -1,11 +1,12 @@
 // The station list: health and last seen of each granted station, a filter, and which
 // station is shown. Refreshed every 5 s; until the user picks one, the page does.
 import { ApiError } from "../api.js";
-import { ago, byHealth, stationToShow } from "../logic.js";
+import { ago, byHealth, byTrouble, countByHealth, stationShown, stationToShow } from "../logic.js";
 
 const $ = (id) => document.getElementById(id);
+const STATE_WORDS = { live: "live", late: "late", silent: "silent", no_data: "never heard from" };
 
-// `onSelect(id, sensors)` shows a station; `inLiveMode()` lets the page move its own pick
+// `onSelect(id, sensors, station)` shows a station; `inLiveMode()` lets the page move its own pick
 // to a sending station (never in history mode, where it would drop the range's job).
 export function stationsView({ inLiveMode, onSelect, onUnauthorized }) {
   const list = $("stations");
@@ -16,8 +17,19 @@ export function stationsView({ inLiveMode, onSelect, onUnauthorized }) {
   const stations = new Map(); // id -> station view from /v1/stations
   let selected = null;
   let autoPicked = false; // the station shown was chosen by the page, not the user
+  let state = ""; // show only stations in this state ("" for all)
+  const sort = $("station-sort");
+  const stateButtons = [...document.querySelectorAll(".states button")];
 
   filter.addEventListener("input", () => applyFilter());
+  sort.addEventListener("change", () => refresh());
+  for (const button of stateButtons) {
+    button.addEventListener("click", () => {
+      state = state === button.dataset.state ? "" : button.dataset.state;
+      for (const b of stateButtons) b.setAttribute("aria-pressed", String(b.dataset.state === state));
+      applyFilter();
+    });
+  }
 
   async function connect(signedIn) {
     api = signedIn;
@@ -36,8 +48,13 @@ export function stationsView({ inLiveMode, onSelect, onUnauthorized }) {
     }
     const now = Date.parse(body.as_of);
     note.textContent = body.stations.length ? "" : "No stations granted to you yet.";
+    const counts = countByHealth(body.stations);
+    for (const button of stateButtons) {
+      button.querySelector(".n").textContent = String(counts[button.dataset.state]);
+    }
+    const order = sort.value === "trouble" ? byTrouble : byHealth;
     const items = [];
-    for (const station of [...body.stations].sort(byHealth)) {
+    for (const station of [...body.stations].sort(order)) {
       stations.set(station.station_id, station);
       items.push(item(station, now));
     }
@@ -54,9 +71,18 @@ export function stationsView({ inLiveMode, onSelect, onUnauthorized }) {
   }
 
   function applyFilter() {
-    const text = filter.value.trim().toLowerCase();
+    const text = filter.value.trim();
+    let shown = 0;
     for (const li of list.children) {
-      li.hidden = Boolean(text) && !li.dataset.stationId.toLowerCase().includes(text);
+      const station = stations.get(li.dataset.stationId);
+      li.hidden = !station || !stationShown(station, text, state);
+      if (!li.hidden) shown++;
+    }
+    if (stations.size && !shown) {
+      const what = [text && `“${text}”`, state && STATE_WORDS[state]].filter(Boolean).join(" and ");
+      note.textContent = `No station matches ${what}.`;
+    } else if (stations.size) {
+      note.textContent = "";
     }
   }
 
@@ -91,7 +117,7 @@ export function stationsView({ inLiveMode, onSelect, onUnauthorized }) {
     selected = id;
     for (const li of list.children) li.classList.toggle("selected", li.dataset.stationId === id);
     title.textContent = id;
-    onSelect(id, stations.get(id)?.sensors ?? []);
+    onSelect(id, stations.get(id)?.sensors ?? [], stations.get(id) ?? null);
   }
 
   // A live reading named a sensor the station list did not know yet: the station's
