@@ -50,13 +50,13 @@ def plain_text(cell: str) -> str:
 
 _RAW = f"""
 SELECT {_text_cell("r.station_id")}, r.ts_text, {_text_cell("kv.key")}, kv.value,
-       {_text_cell("c.unit")}
+       {_text_cell("($5::text[])[array_position($4::text[], kv.key)]")}
 FROM (SELECT station_id, to_json(ts) #>> '{{}}' AS ts_text, "values"
       FROM telemetry.station_readings
       WHERE station_id = ANY($1::text[]) AND ts >= $2 AND ts < $3
       ORDER BY station_id, ts OFFSET 0) r
 CROSS JOIN LATERAL jsonb_each_text(r."values") kv
-JOIN unnest($4::text[], $5::text[], $6::text[]) AS c(sensor, kind, unit) ON c.sensor = kv.key
+WHERE kv.key = ANY($4::text[])
 """
 # Rows come in primary-key order (station, ts) and, within a reading, in jsonb's key
 # order: no sort of the unfolded rows. The subquery formats each timestamp once per
@@ -75,8 +75,9 @@ SELECT {_text_cell("r.station_id")},
        CASE c.kind
            WHEN 'accumulation' THEN sum((s.value ->> 2)::float8)
            -- the vector mean, only if every bucket kept the sums (stored as an angle)
-           WHEN 'angle' THEN CASE WHEN count(s.value ->> 4) = count(*) THEN telemetry.compass(
-               degrees(atan2(sum((s.value ->> 4)::float8), sum((s.value ->> 5)::float8)))) END
+           WHEN 'angle' THEN CASE WHEN count(s.value ->> 4) = count(*)
+               THEN telemetry.mean_direction(sum((s.value ->> 4)::float8),
+                   sum((s.value ->> 5)::float8), sum((s.value ->> 3)::float8)) END
            WHEN 'counter' THEN (max((s.value ->> 1)::float8) - min((s.value ->> 0)::float8))
                / extract(epoch FROM $7::interval)
            WHEN 'state' THEN max((s.value ->> 1)::float8)
@@ -185,11 +186,11 @@ async def _copy_window(
     window: tuple[datetime, datetime],
 ) -> int:
     args: tuple[object, ...]
-    catalogue = (sensors.names, sensors.kinds, sensors.units)
-    if plan.is_raw:
-        query, args = _RAW, (stations, window[0], window[1], *catalogue)
+    if plan.is_raw:  # $4 the sensors, $5 their units
+        query, args = _RAW, (stations, window[0], window[1], sensors.names, sensors.units)
     else:
         query = _AGGREGATED.format(source=plan.source)
+        catalogue = (sensors.names, sensors.kinds, sensors.units)
         args = (stations, window[0], window[1], *catalogue, plan.bucket)
     async with pool.acquire() as conn:
         # Returned connections are RESET ALL by the pool, so these hold for this read only.

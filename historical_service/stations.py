@@ -94,8 +94,10 @@ async def unreported_sensors(
 ) -> list[str]:
     """The sensors of ``sensors`` none of ``stations`` has ever had stored, sorted.
 
-    ``station_latest`` keeps every sensor a station has sent, so this is one row per
-    station: a job for a sensor misspelt is refused instead of completing empty.
+    ``station_latest`` (one row per station) knows nearly every sensor a station has
+    sent; one it lacks (a sensor only ever merged into readings already stored) is
+    looked for in the 6-hour rollups before it is called unreported. A job for a
+    misspelt sensor is refused instead of completing empty.
     """
     reported = await pool.fetch(
         "SELECT DISTINCT k.sensor FROM telemetry.station_latest l "
@@ -104,4 +106,14 @@ async def unreported_sensors(
         stations,
         sensors,
     )
-    return sorted(set(sensors) - {r["sensor"] for r in reported})
+    missing = sorted(set(sensors) - {r["sensor"] for r in reported})
+    if not missing:
+        return []
+    rolled = await pool.fetch(
+        "SELECT DISTINCT k.sensor FROM telemetry.station_rollup_6h r "
+        "CROSS JOIN LATERAL jsonb_object_keys(r.stats) AS k(sensor) "
+        "WHERE r.station_id = ANY($1::text[]) AND k.sensor = ANY($2::text[])",
+        stations,
+        missing,
+    )
+    return sorted(set(missing) - {r["sensor"] for r in rolled})

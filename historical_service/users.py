@@ -45,6 +45,8 @@ async def create_user(
     another organisation is refused (:class:`ValueError` naming it), as is a role
     not in :data:`ROLES`.
     """
+    if not org_id:
+        raise ValueError("a user belongs to an organisation: name one")
     unknown = sorted(set(roles) - set(ROLES))
     if unknown:
         raise ValueError(f"unknown roles {unknown}: a user's roles are among {list(ROLES)}")

@@ -171,7 +171,8 @@ class Worker:
             detail = "" if user is not None else "no such user, or the user was revoked"
             await self._forbid(recorded, job_exists=True, detail=detail)
             return
-        command = recorded
+        # The user row, never the message, says whose catalogue describes the result.
+        command = recorded.model_copy(update={"org_id": user.org_id})
         job = await self._claim(command)
         if job is None:
             return

@@ -149,11 +149,12 @@ class TimescaleSink:
         now = time.monotonic()
         if now - self._angles_read_at < ANGLES_REFRESH_SECONDS:
             return
-        self._angles_read_at = now
         try:
             async with asyncio.timeout(5):
                 self.angles = await angle_sensors(self.pool)
+            self._angles_read_at = now
         except Exception as exc:  # the database away: the writes will wait for it anyway
+            self._angles_read_at = now - ANGLES_REFRESH_SECONDS + 5  # again in 5 s
             log.warning(
                 "could not read the catalogue's angle sensors (%r); keeping %s",
                 exc,
@@ -351,7 +352,7 @@ class TimescaleSink:
     ) -> WriteResult:
         started = time.perf_counter()
         async with self.pool.acquire() as conn:
-            result = await write_batch(conn, messages, dead, staged)
+            result = await write_batch(conn, messages, dead, staged, self.angles)
         metrics.DB_WRITE_SECONDS.observe(time.perf_counter() - started)
         return result
 

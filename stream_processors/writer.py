@@ -367,14 +367,15 @@ async def write_batch(
     messages: list[StoredMessage],
     dead_lettered: list[MessageOutcome] | None = None,
     staged: Staged | None = None,
+    angles: frozenset[str] | None = None,
 ) -> WriteResult:
     """Store ``messages`` and record them (and ``dead_lettered``) in one transaction.
 
     ``staged`` is ``stage(messages, angles)`` when the caller prepared it already;
-    else the catalogue's angle sensors are read here.
+    else it is staged here with ``angles`` (the sink's), or the catalogue's read now.
     """
     if staged is None:
-        staged = stage(messages, await angle_sensors(conn))
+        staged = stage(messages, await angle_sensors(conn) if angles is None else angles)
     rows = staged.rows
     outcomes = [
         MessageOutcome(m.ingest_id, m.station_id, m.chunk, len(m.readings), 0, m.receipt)

@@ -15,6 +15,8 @@ from base.storage.connection import Connection
 from schemas.sensors import DEFAULT_SENSORS, UNKNOWN, Sensor, SensorSpec
 
 DEFAULTS_ORG = ""
+MAX_ENTRIES_PER_ORG = 256
+"""An organisation's own entries at most (the sink handles every angle name of all of them)."""
 _COLUMNS = "sensor, display_name, unit, kind, valid_min, valid_max, decimals"
 _UPSERT = (
     f"INSERT INTO catalogue.sensors (org_id, {_COLUMNS}) "
@@ -92,16 +94,49 @@ async def catalogue_of(
 async def set_sensor(
     conn: Connection | asyncpg.Pool, org_id: str, name: str, spec: SensorSpec
 ) -> None:
-    """Create or replace ``org_id``'s entry for ``name``."""
+    """Create or replace ``org_id``'s entry for ``name``.
+
+    :class:`ValueError` for the defaults' org (``''``, written from code only) and for
+    an entry past :data:`MAX_ENTRIES_PER_ORG`.
+    """
+    _not_the_defaults(org_id)
+    count = await conn.fetchval(
+        "SELECT count(*) FILTER (WHERE sensor <> $2) FROM catalogue.sensors WHERE org_id = $1",
+        org_id,
+        name,
+    )
+    if count >= MAX_ENTRIES_PER_ORG:
+        raise ValueError(
+            f"organisation {org_id} has {count} entries of its own, the most it may have"
+        )
     await conn.execute(_UPSERT, org_id, *_values(name, spec))
+    await _changed(conn, org_id)
 
 
 async def remove_sensor(conn: Connection | asyncpg.Pool, org_id: str, name: str) -> bool:
     """Drop ``org_id``'s own entry for ``name`` (the default, if any, applies again)."""
+    _not_the_defaults(org_id)
     status = await conn.execute(
         "DELETE FROM catalogue.sensors WHERE org_id = $1 AND sensor = $2", org_id, name
     )
-    return bool(status == "DELETE 1")
+    if status != "DELETE 1":
+        return False
+    await _changed(conn, org_id)
+    return True
+
+
+def _not_the_defaults(org_id: str) -> None:
+    if org_id == DEFAULTS_ORG:
+        raise ValueError("the defaults are schemas/sensors.py's; name an organisation")
+
+
+async def _changed(conn: Connection | asyncpg.Pool, org_id: str) -> None:
+    """Record when ``org_id``'s catalogue last changed: results older than it are not reused."""
+    await conn.execute(
+        "INSERT INTO catalogue.org_changes (org_id, changed_at) VALUES ($1, now()) "
+        "ON CONFLICT (org_id) DO UPDATE SET changed_at = excluded.changed_at",
+        org_id,
+    )
 
 
 async def angle_sensors(conn: Connection | asyncpg.Pool) -> frozenset[str]:

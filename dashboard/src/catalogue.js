@@ -27,7 +27,9 @@ export function catalogue(entries) {
 export function drawing(kind, aggregated) {
   if (kind === "accumulation") return { style: "bars", band: false, column: aggregated ? "value" : "values" };
   if (kind === "angle") return { style: "points", band: false, column: aggregated ? "value" : "values" };
-  if (kind === "counter") return { style: "line", band: false, column: aggregated ? "value" : "values" };
+  if (kind === "counter" || kind === "state") {
+    return { style: "line", band: false, column: aggregated ? "value" : "values" };
+  }
   return aggregated ? { style: "line", band: true, column: "avg" } : { style: "line", band: false, column: "values" };
 }
 

@@ -110,7 +110,10 @@ export class Charts {
   }
 
   // A drag selected part of the time axis: in history mode, the page loads that range.
+  // Only the chart dragged on has the mouse event: the others follow the shared cursor
+  // (their setSelect runs too), and must not ask for the range a second time.
   zoomed(u) {
+    if (!u.cursor.event) return;
     if (this.mode !== "history" || !this.onZoom || u.select.width < 2) return;
     const from = u.posToVal(u.select.left, "x");
     const to = u.posToVal(u.select.left + u.select.width, "x");

@@ -97,12 +97,15 @@ export function alignSeries(sensors, series, aggregated, range = null) {
       panel.min = empty();
       panel.max = empty();
       panel.value = empty();
-      for (const [x, avg, min, max, , value] of parsed.get(sensor)) {
+      for (const row of parsed.get(sensor)) {
+        const [x, avg, min, max, , value] = row;
         const i = index.get(x);
         panel.avg[i] = avg;
         panel.min[i] = min;
         panel.max[i] = max;
-        panel.value[i] = value ?? avg;
+        // A null value stays null (an angle stored before it was one: no mean direction);
+        // only a result without the column (from before kinds) falls back to the mean.
+        panel.value[i] = row.length > 5 ? value : avg;
       }
     } else {
       panel.values = empty();

@@ -23,6 +23,7 @@ test("each kind draws its own aggregate: bars of sums, points of angles, a band 
   assert.deepEqual(drawing("accumulation", true), { style: "bars", band: false, column: "value" });
   assert.deepEqual(drawing("angle", true), { style: "points", band: false, column: "value" });
   assert.deepEqual(drawing("counter", true), { style: "line", band: false, column: "value" });
+  assert.deepEqual(drawing("state", true), { style: "line", band: false, column: "value" });
   assert.deepEqual(drawing("instantaneous", true), { style: "line", band: true, column: "avg" });
   assert.deepEqual(drawing("unknown", false), { style: "line", band: false, column: "values" });
   assert.equal(drawing("angle", false).style, "points");

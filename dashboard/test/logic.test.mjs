@@ -91,6 +91,13 @@ test("a pause in the data is a gap, and the axis spans the range asked for", () 
   assert.deepEqual([none.xs, none.values], [[x(-10), x(60)], [null, null]]);
 });
 
+test("a bucket without its kind's value stays a gap; a result from before kinds shows the mean", () => {
+  const series = new Map([["wd", [["2026-01-01T06:00:00Z", 180, 10, 350, 2, null]]]]);
+  assert.deepEqual(alignSeries(["wd"], series, true)[0].value, [null]);
+  const old = new Map([["t", [["2026-01-01T06:00:00Z", 2, 1, 3, 60]]]]);
+  assert.deepEqual(alignSeries(["t"], old, true)[0].value, [2]);
+});
+
 test("aggregated series carry average, minimum and maximum per bucket", () => {
   const series = new Map([["t", [["2026-01-01T06:00:00Z", 2, 1, 3, 60]]]]);
   const [panel] = alignSeries(["t"], series, true);

@@ -39,6 +39,7 @@ async def find_reusable(
     pool: asyncpg.Pool,
     *,
     user_id: UUID,
+    org_id: str,
     stations: list[str],
     sensors: list[str],
     start: datetime,
@@ -49,7 +50,8 @@ async def find_reusable(
 
     A queued or running one; or a completed one whose result is still kept and
     whose range received no new data since it finished
-    (``telemetry.station_day_writes``, kept by the stream processors).
+    (``telemetry.station_day_writes``, kept by the stream processors) and whose
+    organisation's sensor catalogue has not changed since (``catalogue.org_changes``).
     """
     row = await pool.fetchrow(
         """
@@ -64,7 +66,10 @@ async def find_reusable(
                        WHERE w.station_id = ANY(j.stations)
                          AND w.day >= time_bucket('1 day', j.range_start)
                          AND w.day < j.range_end
-                         AND w.last_stored_at > j.finished_at)))
+                         AND w.last_stored_at > j.finished_at)
+                   AND NOT EXISTS (
+                       SELECT 1 FROM catalogue.org_changes c
+                       WHERE c.org_id = $7 AND c.changed_at > j.finished_at)))
         ORDER BY j.queued_at DESC LIMIT 1
         """,
         user_id,
@@ -73,6 +78,7 @@ async def find_reusable(
         start,
         end,
         resolution,
+        org_id,
     )
     return None if row is None else (UUID(str(row["job_id"])), str(row["status"]))
 

@@ -58,6 +58,7 @@ async def create_job(request: Request, user: User, state: ApiState) -> Response:
     reusable = await jobs.find_reusable(
         state.pool,
         user_id=user.user_id,
+        org_id=user.org_id,
         stations=body.stations,
         sensors=body.sensors,
         start=body.start,

@@ -8,7 +8,7 @@ from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 
-from base.http.errors import Forbidden, InvalidRequest, NotFound
+from base.http.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from base.http.requests import read_body
 from base.http.responses import ORJSONResponse
 from base.storage.catalogue import catalogue_of, remove_sensor, set_sensor
@@ -43,7 +43,10 @@ async def put_sensor(request: Request, user: User, state: ApiState) -> Response:
     except ValidationError as exc:
         errors = [{"field": ".".join(map(str, e["loc"])), "reason": e["msg"]} for e in exc.errors()]
         raise InvalidRequest(f"the entry for {name} is invalid", errors=errors) from None
-    await set_sensor(state.pool, user.org_id, name, spec)
+    try:
+        await set_sensor(state.pool, user.org_id, name, spec)
+    except ValueError as exc:
+        raise Conflict(str(exc)) from None
     found = await catalogue_of(state.pool, user.org_id)
     entry = next(s for s in found if s.name == name)
     return ORJSONResponse(entry.model_dump(mode="json"))
@@ -52,7 +55,11 @@ async def put_sensor(request: Request, user: User, state: ApiState) -> Response:
 @authenticated
 async def delete_sensor(request: Request, user: User, state: ApiState) -> Response:
     name = _admin_and_name(request, user)
-    if not await remove_sensor(state.pool, user.org_id, name):
+    try:
+        removed = await remove_sensor(state.pool, user.org_id, name)
+    except ValueError as exc:
+        raise Conflict(str(exc)) from None
+    if not removed:
         raise NotFound(f"organisation {user.org_id} has no entry of its own for {name}")
     return ORJSONResponse({"name": name, "removed": True})
 

@@ -191,8 +191,9 @@ async def test_each_sensor_is_drawn_as_its_kind_with_its_unit(
     box = await wind.locator(".u-over").bounding_box()
     assert box is not None
     await page.mouse.move(box["x"] + box["width"] * 5 / 24, box["y"] + box["height"] / 2)
-    await expect(wind.locator(".u-legend")).to_contain_text("5 °")
-    await expect(rain.locator(".u-legend")).to_contain_text("0.4 mm")
+    # The legend's value cells: [time, the series]; exactly, so 185 ° cannot pass as 5 °.
+    await expect(wind.locator(".u-legend .u-value").nth(1)).to_have_text("5 °")
+    await expect(rain.locator(".u-legend .u-value").nth(1)).to_have_text("0.4 mm")
     await site.shot(page, "1-kinds")
 
     await page.get_by_test_id("mode-live").click()
@@ -285,6 +286,45 @@ async def test_no_screen_outlives_what_it_showed(
     await expect(page.get_by_test_id("error")).to_contain_text("must start before it ends")
     await expect(page.locator("#job")).to_be_hidden()
     await site.shot(page, "2-range-error")
+
+
+async def test_a_phone_sees_the_whole_page(
+    site: Site, browser: Browser, database_url: str, unique: str
+) -> None:
+    """At 390 x 844 the station list is a drawer that closes once a station is picked,
+    and the chart, the tabs, Load, Cancel and Download all fit the screen's width."""
+    station = f"{unique}-phone"
+    now = datetime.now(UTC)
+    await store(database_url, station, _every_10_minutes(now - timedelta(days=2), now))
+    _, token = await new_user(database_url, [station, f"{unique}-other"])
+    context = await browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = await context.new_page()
+    try:
+        await _sign_in(page, site, token)
+        toggle = page.get_by_test_id("stations-toggle")
+        await expect(toggle).to_be_visible()
+        await page.locator(f'[data-station-id="{station}"]').click()
+        await expect(toggle).to_have_attribute("aria-expanded", "false")
+        await expect(page.get_by_test_id("station-list")).to_be_hidden()
+        await page.get_by_test_id("mode-history").click()
+        await page.get_by_test_id("range-1d").click()
+        await page.get_by_test_id("load-history").click()
+        await expect(page.get_by_test_id("job-status")).to_contain_text(
+            "points drawn", timeout=20_000
+        )
+        await site.shot(page, "phone-history")
+        for testid in ("chart", "mode-live", "mode-history", "load-history", "cancel", "download"):
+            box = await page.get_by_test_id(testid).bounding_box()
+            assert box is not None, testid
+            assert box["x"] >= 0, testid
+            assert box["x"] + box["width"] <= 390 + 0.5, f"{testid} runs off the screen: {box}"
+        overflow = await page.evaluate("() => document.documentElement.scrollWidth")
+        assert overflow <= 390, f"the page scrolls sideways: {overflow} px wide"
+        await toggle.click()
+        await expect(page.get_by_test_id("station-list")).to_be_visible()
+        await site.shot(page, "phone-drawer")
+    finally:
+        await context.close()
 
 
 async def test_cancelling_a_long_load_shows_cancelled(

@@ -92,7 +92,7 @@ async def test_rain_is_summed_and_wind_direction_vector_averaged_on_both_paths(
         assert wind["value"] == pytest.approx(6.67, abs=0.05), view
 
 
-async def test_a_sensor_only_another_organisation_calls_an_angle_is_averaged_plainly(
+async def test_an_uncatalogued_sensor_is_averaged_plainly_and_shown_as_unknown(
     conn: asyncpg.Connection, unique: str
 ) -> None:
     station = f"{unique}-u"

@@ -9,12 +9,14 @@ from typing import Any
 
 import asyncpg
 import httpx
+import pytest
 
-from base.storage.catalogue import catalogue_of
+from base.storage.catalogue import MAX_ENTRIES_PER_ORG, catalogue_of, remove_sensor, set_sensor
 from historical_service.users import ORG_ADMIN, create_user
-from schemas.sensors import DEFAULT_SENSORS
+from schemas.sensors import DEFAULT_SENSORS, SensorSpec
 from tests.backends import Backends
 from tests.history import store
+from tests.pipeline import wait_for
 
 
 async def _user(db: asyncpg.Connection, org: str, roles: tuple[str, ...] = ()) -> dict[str, str]:
@@ -126,3 +128,55 @@ async def test_scada_sensors_sets_lists_and_removes(backends: Backends, unique: 
     assert "kind" in refused.stderr
     assert backends.scada("sensors", "remove", "level", "--org", org).returncode == 0
     assert backends.scada("sensors", "remove", "level", "--org", org).returncode == 1
+
+
+async def test_the_defaults_and_the_entry_limit_are_guarded(
+    db: asyncpg.Connection, unique: str
+) -> None:
+    spec = SensorSpec(display_name="x")
+    with pytest.raises(ValueError, match="the defaults are"):
+        await set_sensor(db, "", "rain", spec)
+    with pytest.raises(ValueError, match="the defaults are"):
+        await remove_sensor(db, "", "rain")
+    with pytest.raises(ValueError, match="organisation"):
+        await create_user(db, name=f"{unique}-nobody", org_id="", stations=["*"])
+    org = f"{unique}-many"
+    for n in range(MAX_ENTRIES_PER_ORG):
+        await set_sensor(db, org, f"s{n}", spec)
+    await set_sensor(db, org, "s0", spec)  # replacing one is not one more
+    with pytest.raises(ValueError, match="the most it may have"):
+        await set_sensor(db, org, "one_too_many", spec)
+
+
+async def test_a_result_is_not_reused_once_the_catalogue_changed(
+    historical: tuple[Any, httpx.AsyncClient],
+    db: asyncpg.Connection,
+    database_url: str,
+    unique: str,
+) -> None:
+    _, api = historical
+    org = f"{unique}-reuse"
+    admin = await _user(db, org, (ORG_ADMIN,))
+    start = datetime(2026, 2, 1, tzinfo=UTC)
+    await store(database_url, f"{org}-st", [(start, {"rain": 1.0})])
+    job = {
+        "stations": [f"{org}-st"],
+        "sensors": ["rain"],
+        "start": start.isoformat(),
+        "end": "2026-02-02T00:00:00+00:00",
+        "resolution": "1h",
+    }
+
+    async def finished(job_id: str) -> Any:
+        got = (await api.get(f"/v1/historical-jobs/{job_id}", headers=admin)).json()
+        return got if got["status"] == "completed" else None
+
+    first = (await api.post("/v1/historical-jobs", headers=admin, json=job)).json()
+    await wait_for(lambda: finished(first["job_id"]), timeout=30)
+    again = (await api.post("/v1/historical-jobs", headers=admin, json=job)).json()
+    assert (again["job_id"], again.get("reused")) == (first["job_id"], True)
+    body = {"display_name": "Rain", "unit": "in", "kind": "accumulation"}
+    assert (await api.put("/v1/sensors/rain", headers=admin, json=body)).status_code == 200
+    changed = (await api.post("/v1/historical-jobs", headers=admin, json=job)).json()
+    assert changed["job_id"] != first["job_id"]  # run again: the result's unit is "in" now
+    assert "reused" not in changed

@@ -30,6 +30,8 @@ def create(
     listed = [s.strip() for s in stations.split(",") if s.strip()]
     if not listed:
         raise typer.BadParameter("name at least one station, or '*'")
+    if not org.strip():
+        raise typer.BadParameter("name the organisation the token belongs to")
 
     async def run() -> tuple[str, str]:
         url = PlatformSettings().effective_database_url

@@ -19,6 +19,13 @@ CREATE TABLE catalogue.sensors (
     CHECK (valid_min IS NULL OR valid_max IS NULL OR valid_min < valid_max)
 );
 
+-- When each organisation's catalogue last changed: a finished job's result (its units,
+-- kinds and values) is reused only if it is newer.
+CREATE TABLE catalogue.org_changes (
+    org_id     text PRIMARY KEY,
+    changed_at timestamptz NOT NULL
+);
+
 -- org-admin manages the organisation's catalogue (and, later, its alarm rules).
 ALTER TABLE historical.users DROP CONSTRAINT users_roles_known;
 ALTER TABLE historical.users ADD CONSTRAINT users_roles_known

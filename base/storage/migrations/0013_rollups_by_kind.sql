@@ -36,16 +36,27 @@ WHERE c.org_id = st.org_id
    OR NOT EXISTS (SELECT 1 FROM catalogue.sensors o
                   WHERE o.org_id = st.org_id AND o.sensor = c.sensor);
 
--- Degrees onto [0, 360).
+-- Degrees onto [0, 360) (a rounding that lands on 360 is north, 0).
 CREATE FUNCTION telemetry.compass(degrees float8) RETURNS float8
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT degrees - 360 * floor(degrees / 360) $$;
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN d >= 360 THEN 0 ELSE d END
+    FROM (SELECT degrees - 360 * floor(degrees / 360) AS d) x
+$$;
+
+-- The vector mean of `n` directions from the sums of their sines and cosines; NULL when
+-- they cancel out (350° and 170°: no mean direction, rather than a made-up north).
+CREATE FUNCTION telemetry.mean_direction(sines float8, cosines float8, n float8)
+RETURNS float8 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN sqrt(sines * sines + cosines * cosines) > 1e-9 * n
+                THEN telemetry.compass(degrees(atan2(sines, cosines))) END
+$$;
 
 CREATE FUNCTION telemetry.kind_value(stats jsonb, kind text, seconds float8)
 RETURNS float8 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT CASE kind
         WHEN 'accumulation' THEN (stats ->> 2)::float8
-        WHEN 'angle' THEN CASE WHEN jsonb_array_length(stats) = 6 THEN
-            telemetry.compass(degrees(atan2((stats ->> 4)::float8, (stats ->> 5)::float8))) END
+        WHEN 'angle' THEN CASE WHEN jsonb_array_length(stats) = 6 THEN telemetry.mean_direction(
+            (stats ->> 4)::float8, (stats ->> 5)::float8, (stats ->> 3)::float8) END
         WHEN 'state' THEN (stats ->> 1)::float8
         WHEN 'counter' THEN ((stats ->> 1)::float8 - (stats ->> 0)::float8) / seconds
         ELSE (stats ->> 2)::float8 / (stats ->> 3)::float8 END

@@ -46,7 +46,7 @@ export function resultView({ charts, chartNote, errors, progress, station, isSho
       progress.set(1, `failed: ${error.message}`);
       return errors.show(error);
     } finally {
-      cancellable(false);
+      if (isCurrent()) cancellable(false); // an abandoned fetch leaves the next job's Cancel be
     }
     if (drawing !== job && isCurrent()) {
       charts.clear("The result was not drawn; Download CSV has it.");

@@ -53,6 +53,7 @@ export function historyView(deps) {
 
   async function load() {
     errors.clear();
+    abandon(job);
     reset(); // whatever happens next, the previous job's status and chart are gone
     if (!station()) return errors.show(new Error("choose a station first"));
     if (!sensors().length) return errors.show(new Error("choose at least one sensor"));
@@ -104,6 +105,13 @@ export function historyView(deps) {
     if (update.status === "completed") result.draw(api, mine, () => job === mine);
     if (update.status === "cancelled") showCancelled(mine);
     if (update.failure) errors.show(new Error(`The history job failed: ${update.failure}`));
+  }
+
+  // A job replaced on screen (Load again, a zoom) while it still runs is cancelled: no
+  // worker keeps reading a range nobody will see.
+  function abandon(previous) {
+    if (!previous || TERMINAL.has(previous.status)) return;
+    api.request("DELETE", `/v1/historical-jobs/${previous.id}`).catch(() => {});
   }
 
   // A cancelled job shows the figure the server recorded, not the last event's.

@@ -19,6 +19,16 @@ export function stationsView({ inLiveMode, onSelect, onUnauthorized }) {
   let autoPicked = false; // the station shown was chosen by the page, not the user
   let state = ""; // show only stations in this state ("" for all)
   const sort = $("station-sort");
+  const toggle = $("stations-toggle");
+  const panel = $("station-panel");
+  const narrow = window.matchMedia("(max-width: 700px)");
+  toggle.addEventListener("click", () => openDrawer(toggle.getAttribute("aria-expanded") !== "true"));
+
+  // On a phone the list is a drawer: closed once a station is picked, to free the screen.
+  function openDrawer(open) {
+    toggle.setAttribute("aria-expanded", String(open));
+    panel.classList.toggle("closed", !open); // only a phone's layout hides it
+  }
   const stateButtons = [...document.querySelectorAll(".states button")];
 
   filter.addEventListener("input", () => applyFilter());
@@ -117,6 +127,8 @@ export function stationsView({ inLiveMode, onSelect, onUnauthorized }) {
     selected = id;
     for (const li of list.children) li.classList.toggle("selected", li.dataset.stationId === id);
     title.textContent = id;
+    if (picked && narrow.matches) openDrawer(false);
+    toggle.textContent = `Stations · ${id}`;
     onSelect(id, stations.get(id)?.sensors ?? [], stations.get(id) ?? null);
   }
 
