@@ -145,7 +145,8 @@ OPENAPI: dict[str, Any] = {
         },
         "/v1/me": {
             "get": _op(
-                "The signed-in user: name, organisation, granted stations, maximum range, roles",
+                "The signed-in user: name, organisation, granted stations, maximum range, roles, "
+                "display time_zone (their own, else the organisation's, else UTC)",
                 {"200": "the user"},
             ),
         },

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 from uuid import UUID, uuid4
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import asyncpg
 
@@ -28,6 +29,8 @@ class User:
     stations: frozenset[str]
     max_range: timedelta
     roles: frozenset[str] = frozenset()
+    time_zone: str = "UTC"
+    """Where the dashboard shows this user's times: theirs, else the org's, else UTC."""
 
 
 async def create_user(
@@ -38,6 +41,7 @@ async def create_user(
     stations: list[str],
     max_range_days: int = 400,
     roles: tuple[str, ...] = (),
+    time_zone: str | None = None,
 ) -> tuple[UUID, str]:
     """Create a user of ``stations`` (``["*"]``: all the org's); return id and bearer token.
 
@@ -47,6 +51,8 @@ async def create_user(
     """
     if not org_id:
         raise ValueError("a user belongs to an organisation: name one")
+    if time_zone is not None:
+        check_time_zone(time_zone)
     unknown = sorted(set(roles) - set(ROLES))
     if unknown:
         raise ValueError(f"unknown roles {unknown}: a user's roles are among {list(ROLES)}")
@@ -61,7 +67,8 @@ async def create_user(
             raise ValueError(f"stations {foreign} belong to another organisation")
         await conn.execute(
             "INSERT INTO historical.users (user_id, name, org_id, all_stations, stations, "
-            "max_range_days, token_sha256, roles) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "max_range_days, token_sha256, roles, time_zone) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             user_id,
             name,
             org_id,
@@ -70,6 +77,7 @@ async def create_user(
             max_range_days,
             hash_secret(secret),
             sorted(set(roles)),
+            time_zone,
         )
     return user_id, secret
 
@@ -82,6 +90,39 @@ async def grant_role(conn: asyncpg.Connection, secret: str, role: str) -> None:
         hash_secret(secret),
         role,
     )
+
+
+def check_time_zone(name: str) -> None:
+    """:class:`ValueError` unless ``name`` is an IANA time zone this machine knows."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{name!r} is no time zone (an IANA name, e.g. Asia/Jakarta)") from None
+    if name not in available_timezones() and name != "UTC":
+        raise ValueError(f"{name!r} is no time zone (an IANA name, e.g. Asia/Jakarta)")
+
+
+async def set_time_zone(
+    conn: asyncpg.Connection, *, user: str | None = None, org: str | None = None, time_zone: str
+) -> bool:
+    """Set a user's display time zone, or an organisation's default; False if no such user."""
+    check_time_zone(time_zone)
+    if user is not None:
+        status = await conn.execute(
+            "UPDATE historical.users SET time_zone = $2 WHERE name = $1 AND revoked_at IS NULL",
+            user,
+            time_zone,
+        )
+        return bool(status == "UPDATE 1")
+    if not org:
+        raise ValueError("name a user or an organisation")
+    await conn.execute(
+        "INSERT INTO historical.org_settings (org_id, time_zone) VALUES ($1, $2) "
+        "ON CONFLICT (org_id) DO UPDATE SET time_zone = excluded.time_zone",
+        org,
+        time_zone,
+    )
+    return True
 
 
 async def revoke_user(conn: asyncpg.Connection, name: str) -> bool:
@@ -109,15 +150,20 @@ def _user(row: asyncpg.Record) -> User:
         frozenset(row["stations"]),
         timedelta(days=row["max_range_days"]),
         frozenset(row["roles"]),
+        row["time_zone"] or "UTC",
     )
 
 
-_COLUMNS = "user_id, name, org_id, all_stations, stations, max_range_days, roles"
+_COLUMNS = (
+    "u.user_id, u.name, u.org_id, u.all_stations, u.stations, u.max_range_days, u.roles, "
+    "coalesce(u.time_zone, o.time_zone) AS time_zone"
+)
+_FROM = "historical.users u LEFT JOIN historical.org_settings o USING (org_id)"
 
 
 async def user_by_token(pool: asyncpg.Pool, secret: str) -> User | None:
     row = await pool.fetchrow(
-        f"SELECT {_COLUMNS} FROM historical.users WHERE token_sha256 = $1 AND revoked_at IS NULL",
+        f"SELECT {_COLUMNS} FROM {_FROM} WHERE u.token_sha256 = $1 AND u.revoked_at IS NULL",
         hash_secret(secret),
     )
     return _user(row) if row else None
@@ -125,7 +171,7 @@ async def user_by_token(pool: asyncpg.Pool, secret: str) -> User | None:
 
 async def user_by_id(pool: asyncpg.Pool, user_id: UUID) -> User | None:
     row = await pool.fetchrow(
-        f"SELECT {_COLUMNS} FROM historical.users WHERE user_id = $1 AND revoked_at IS NULL",
+        f"SELECT {_COLUMNS} FROM {_FROM} WHERE u.user_id = $1 AND u.revoked_at IS NULL",
         user_id,
     )
     return _user(row) if row else None

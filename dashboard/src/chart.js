@@ -5,6 +5,7 @@
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import { drawing, formatValue, outOfRange } from "./catalogue.js";
+import { times } from "./times.js";
 
 const COLORS = ["#2563eb", "#dc2626", "#059669", "#d97706", "#7c3aed", "#0891b2", "#db2777", "#4b5563"];
 
@@ -37,6 +38,7 @@ export class Charts {
     }
     this.element.dataset.pointCount = "0";
     this.element.dataset.seriesCount = "0";
+    this.element.setAttribute("aria-label", note || "No chart");
   }
 
   // panels: [{sensor, aggregated, xs, values | {avg, min, max}}] all with the same xs.
@@ -60,6 +62,17 @@ export class Charts {
       if (!panel.aggregated) for (const v of outOfRange(description, main)) if (v !== null) flagged++;
     }
     this.element.dataset.flaggedCount = String(flagged);
+    // The text alternative: what is drawn, over when, how many points, what is flagged.
+    const xs = panels[0].xs;
+    const span = xs.length
+      ? ` from ${times().dateTime(xs[0])} to ${times().dateTime(xs[xs.length - 1])} (${times().zone})`
+      : "";
+    const names = panels.map((p) => this.describe(p.sensor).label).join(", ");
+    const flags = flagged ? `; ${flagged} outside the valid range` : "";
+    this.element.setAttribute(
+      "aria-label",
+      `${mode === "live" ? "Live" : "History"} chart of ${names}${span}: ${points} points${flags}`,
+    );
     this.element.dataset.mode = mode;
     this.element.dataset.pointCount = String(points);
     this.element.dataset.seriesCount = String(panels.length);
@@ -69,8 +82,11 @@ export class Charts {
     const color = COLORS[i % COLORS.length];
     const description = this.describe(panel.sensor);
     const how = drawing(description.kind, panel.aggregated);
-    const series = [{}];
+    // The time axis, the legend's time and the ticks' placement, all in the user's zone.
+    const clockNow = times();
+    const series = [{ value: (u, v) => (v === null || v === undefined ? "—" : clockNow.dateTime(v)) }];
     const opts = {
+      tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), clockNow.zone),
       width: this.width(),
       height: this.height,
       cursor: { sync: { key: this.sync.key }, drag: { x: true, y: false } },
@@ -78,7 +94,8 @@ export class Charts {
       scales: { x: { time: true } },
       legend: { live: true },
       series,
-      axes: [{}, { size: 70, label: description.label, labelSize: 18,
+      axes: [{ values: (u, splits, axis, space, incr) => clockNow.axis(splits, incr) },
+             { size: 70, label: description.label, labelSize: 18,
                    values: (u, ticks) => ticks.map((t) => formatValue(description, t)) }],
     };
     const value = (u, v) => formatValue(description, v);

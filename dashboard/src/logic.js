@@ -144,12 +144,6 @@ export function defaultSensors(known) {
   return known.slice(0, 1);
 }
 
-// A date as a datetime-local input shows it: local time, to the second.
-export function localInput(date) {
-  const local = new Date(date.getTime() - date.getTimezoneOffset() * 60_000);
-  return local.toISOString().slice(0, 19);
-}
-
 // A live frame's readings ([ts, {sensor: value}]) merged into `points` (ts -> values):
 // a later frame may add sensors to a time already held. Returns the sensors named.
 export function mergeReadings(points, readings) {

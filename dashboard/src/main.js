@@ -96,7 +96,7 @@ function showMode(mode) {
   errors.clear();
   if (mode === "live") {
     history.hide();
-    live.start(stations.selected());
+    live.start(stations.selected(), stations.selectedStation()?.last_seen ?? null);
   } else {
     live.stop();
     history.show();

@@ -10,7 +10,6 @@ import {
   countByHealth,
   defaultSensors,
   livePanels,
-  localInput,
   mergeReadings,
   parseEvent,
   sensorsFor,
@@ -140,11 +139,6 @@ test("sensors chosen carry over to a station that has them, else the default", (
   assert.deepEqual(sensorsFor(["wind"], ["rain", "temperature"]), ["temperature"]);
   assert.deepEqual(defaultSensors(["rain", "humidity"]), ["rain"]);
   assert.deepEqual(defaultSensors([]), []);
-});
-
-test("a date reads as a datetime-local input does: local time, to the second", () => {
-  assert.equal(localInput(new Date(2026, 0, 2, 3, 4, 5, 678)), "2026-01-02T03:04:05");
-  assert.equal(localInput(new Date(2026, 6, 31, 23, 59, 59)), "2026-07-31T23:59:59");
 });
 
 test("live frames merge into points by time and name the sensors they carry", () => {

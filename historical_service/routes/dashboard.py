@@ -24,6 +24,7 @@ async def me(request: Request, user: User, state: ApiState) -> Response:
             "stations": "*" if user.all_stations else sorted(user.stations),
             "max_range_days": user.max_range.days,
             "roles": sorted(user.roles),
+            "time_zone": user.time_zone,
         }
     )
 

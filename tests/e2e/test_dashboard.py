@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import httpx
@@ -22,6 +23,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from playwright.async_api import Browser, Page, expect
 
+from historical_service.users import create_user
 from schemas.readings import Reading, StationReadingsAccepted
 from tests.backends import Backends
 from tests.history import historical_settings, new_user, running_historical, store
@@ -323,6 +325,123 @@ async def test_a_phone_sees_the_whole_page(
         await toggle.click()
         await expect(page.get_by_test_id("station-list")).to_be_visible()
         await site.shot(page, "phone-drawer")
+    finally:
+        await context.close()
+
+
+AXE = Path(__file__).resolve().parents[2] / "dashboard/node_modules/axe-core/axe.min.js"
+
+
+async def _serious_violations(page: Page) -> list[dict[str, Any]]:
+    """axe-core's serious and critical findings on the page as it is now."""
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: `make dashboard` installs axe-core (a devDependency)")
+    await page.add_script_tag(path=str(AXE))
+    found: list[dict[str, Any]] = await page.evaluate(
+        """async () => (await axe.run(document, {resultTypes: ["violations"]})).violations
+            .filter((v) => v.impact === "serious" || v.impact === "critical")
+            .map((v) => ({id: v.id, impact: v.impact, help: v.help,
+                          nodes: v.nodes.slice(0, 3).map((n) => n.target.join(" "))}))"""
+    )
+    return found
+
+
+async def test_keyboard_and_screen_readers_find_their_way(
+    site: Site, browser: Browser, database_url: str, unique: str
+) -> None:
+    """Focus lands on the work after sign-in and survives the list's refresh, the tabs
+    move with the arrow keys, the progress bar and the chart have names, and axe-core
+    finds nothing serious on the sign-in page, the live view or a drawn history."""
+    station = f"{unique}-a11y"
+    now = datetime.now(UTC)
+    await store(database_url, station, _every_10_minutes(now - timedelta(days=1), now))
+    await store(database_url, station, [(now - timedelta(seconds=30), {"temperature": 21.0})])
+    _, token = await new_user(database_url, [station, f"{unique}-other"])
+    # The page's CSP (script-src 'self') refuses injected scripts: axe-core runs in a
+    # context that bypasses it, the page itself unchanged.
+    context = await browser.new_context(viewport={"width": 1280, "height": 860}, bypass_csp=True)
+    page = await context.new_page()
+    try:
+        await _check_a11y(site, page, token, station)
+    finally:
+        await context.close()
+
+
+async def _check_a11y(site: Site, page: Page, token: str, station: str) -> None:
+    await page.goto(site.url + "/")
+    assert await _serious_violations(page) == []
+    await page.get_by_test_id("token-input").fill(token)
+    await page.get_by_test_id("sign-in").click()
+    await expect(page.get_by_test_id("station-filter")).to_be_focused()
+    item = page.locator(f'[data-station-id="{station}"]')
+    await item.focus()
+    stations = page.get_by_test_id("station-list")
+    before = await stations.get_attribute("data-refreshes")
+    await expect(stations).not_to_have_attribute(
+        "data-refreshes", before or "0", timeout=10_000
+    )  # the list refreshes every 5 s
+    await expect(page.locator(f'[data-station-id="{station}"]')).to_be_focused()
+    await page.keyboard.press("Enter")
+    await page.get_by_test_id("mode-live").focus()
+    await page.keyboard.press("ArrowRight")
+    await expect(page.get_by_test_id("mode-history")).to_be_focused()
+    await expect(page.get_by_test_id("mode-history")).to_have_attribute("aria-selected", "true")
+    await page.keyboard.press("ArrowLeft")
+    await expect(page.get_by_test_id("mode-live")).to_have_attribute("aria-selected", "true")
+    await expect(page.get_by_test_id("chart")).to_have_attribute(
+        "aria-label", re.compile("Live chart of Air temperature")
+    )
+    assert await _serious_violations(page) == []
+    await page.get_by_test_id("mode-history").click()
+    await page.get_by_test_id("range-1d").click()
+    await page.get_by_test_id("load-history").click()
+    await expect(page.get_by_test_id("job-status")).to_contain_text("points drawn", timeout=20_000)
+    progress = page.get_by_test_id("progress")
+    await expect(progress).to_have_attribute("aria-label", "History job progress")
+    await expect(page.get_by_test_id("chart")).to_have_attribute(
+        "aria-label", re.compile(r"History chart of Air temperature \(°C\) from .*: \d+ points")
+    )
+    assert await _serious_violations(page) == []
+    await site.shot(page, "1-a11y-history")
+
+
+async def test_every_time_is_in_the_users_zone_and_says_so(
+    site: Site, browser: Browser, database_url: str, unique: str
+) -> None:
+    """A user whose display zone is Asia/Jakarta, in a browser set to New York with an
+    Indonesian locale: the header names the zone and its offset, From and To hold Jakarta
+    wall time, and the station's last-seen tooltip is Jakarta's clock, not New York's."""
+    station = f"{unique}-tz"
+    seen = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
+    await store(database_url, station, [(seen, {"temperature": 27.0})])
+    conn = await asyncpg.connect(database_url)
+    try:
+        _, token = await create_user(
+            conn, name=f"{unique}-tz", org_id="org", stations=[station], time_zone="Asia/Jakarta"
+        )
+    finally:
+        await conn.close()
+    context = await browser.new_context(
+        viewport={"width": 1400, "height": 900}, locale="id-ID", timezone_id="America/New_York"
+    )
+    page = await context.new_page()
+    try:
+        await _sign_in(page, site, token)
+        await expect(page.get_by_test_id("zone")).to_contain_text("Asia/Jakarta (UTC+07:00)")
+        jakarta = ZoneInfo("Asia/Jakarta")
+        item = page.locator(f'[data-station-id="{station}"]')
+        title = await item.locator(".seen").get_attribute("title")
+        assert title is not None
+        wall = seen.astimezone(jakarta)
+        assert f"{wall:%H}.{wall:%M}" in title, title  # id-ID writes 20.24.25
+        await item.click()
+        await page.get_by_test_id("mode-history").click()
+        await page.get_by_test_id("range-1d").click()
+        end = await page.get_by_test_id("range-end").input_value()
+        shown = datetime.fromisoformat(end).replace(tzinfo=jakarta)
+        assert abs(shown - datetime.now(UTC)) < timedelta(minutes=2), end
+        await expect(page.get_by_test_id("range-zone")).to_contain_text("Asia/Jakarta")
+        await site.shot(page, "1-jakarta")
     finally:
         await context.close()
 

@@ -10,7 +10,7 @@ import typer
 
 from base.settings import PlatformSettings
 from base.storage.database import connect, prepare_database
-from historical_service.users import ROLES, create_user, revoke_user
+from historical_service.users import ROLES, create_user, revoke_user, set_time_zone
 from tooling.cli.output import AsJson, print_json
 
 app = typer.Typer(help="Dashboard and historical-API users.", no_args_is_help=True)
@@ -27,6 +27,10 @@ def create(
     role: Annotated[
         list[str] | None,
         typer.Option(help=f"A role ({', '.join(ROLES)}); repeat for more."),
+    ] = None,
+    time_zone: Annotated[
+        str | None,
+        typer.Option(help="Where the dashboard shows times (IANA, e.g. Asia/Jakarta)."),
     ] = None,
     as_json: AsJson = False,
 ) -> None:
@@ -51,6 +55,7 @@ def create(
                 stations=listed,
                 max_range_days=max_range_days,
                 roles=roles,
+                time_zone=time_zone,
             )
         finally:
             await conn.close()
@@ -76,6 +81,44 @@ def create(
     roles_note = f", roles {','.join(sorted(set(roles)))}" if roles else ""
     typer.echo(f"user {name} (org {org}, stations {','.join(listed)}{roles_note})")
     typer.echo(secret)
+
+
+@app.command("time-zone")
+def time_zone_command(
+    zone: Annotated[str, typer.Argument(metavar="ZONE", help="An IANA name, e.g. Asia/Jakarta.")],
+    user: Annotated[str | None, typer.Option(help="This user's own zone.")] = None,
+    org: Annotated[
+        str | None, typer.Option(help="The organisation's default (users without their own).")
+    ] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Set where the dashboard shows times: a user's own zone, or an organisation's default."""
+    if (user is None) == (org is None):
+        typer.echo("refused: name --user or --org (one of them)", err=True)
+        raise typer.Exit(1)
+
+    async def run() -> bool:
+        url = PlatformSettings().effective_database_url
+        await prepare_database(url)
+        conn = await connect(url)
+        try:
+            return await set_time_zone(conn, user=user, org=org, time_zone=zone)
+        finally:
+            await conn.close()
+
+    try:
+        done = asyncio.run(run())
+    except ValueError as exc:
+        typer.echo(f"refused: {exc}", err=True)
+        raise typer.Exit(1) from None
+    if not done:
+        typer.echo(f"no such user: {user}", err=True)
+        raise typer.Exit(1)
+    whose = f"user {user}" if user else f"organisation {org}"
+    if as_json:
+        print_json({"user": user, "org": org, "time_zone": zone})
+    else:
+        typer.echo(f"{whose}: times shown in {zone}")
 
 
 @app.command()

@@ -1,5 +1,5 @@
 // The range of a history load: From and To, presets for the last days, the resolution.
-import { localInput } from "../logic.js";
+import { times } from "../times.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -22,8 +22,8 @@ export function rangeView(controls) {
   function preset(days) {
     const to = new Date();
     const from = new Date(to.getTime() - days * 86400_000);
-    start.value = localInput(from);
-    end.value = localInput(to);
+    start.value = times().toInput(from);
+    end.value = times().toInput(to);
     highlight(days);
   }
 
@@ -34,14 +34,14 @@ export function rangeView(controls) {
     },
     // A range of the page's own (a zoom): shown in From and To, no preset lit.
     set(from, to) {
-      start.value = localInput(from);
-      end.value = localInput(to);
+      start.value = times().toInput(from);
+      end.value = times().toInput(to);
       highlight(null);
     },
     read() {
       return {
-        start: new Date(start.value),
-        end: new Date(end.value),
+        start: times().fromInput(start.value),
+        end: times().fromInput(end.value),
         resolution: resolution.value,
       };
     },

@@ -3,6 +3,7 @@
 import { ApiError } from "../api.js";
 import { ago, livePanels, mergeReadings } from "../logic.js";
 import { sleep } from "../sleep.js";
+import { times } from "../times.js";
 
 const LIVE_MINUTES = 10;
 
@@ -70,5 +71,5 @@ function waiting(lastSeen) {
   const age = Date.now() - Date.parse(lastSeen);
   if (age < LIVE_MINUTES * 60_000) return "Waiting for readings…";
   return `No reading in the last ${LIVE_MINUTES} minutes: the last one was ${ago(age)} ` +
-    `(${new Date(lastSeen).toLocaleString()}). Waiting for readings…`;
+    `(${times().dateTime(new Date(lastSeen))}). Waiting for readings…`;
 }

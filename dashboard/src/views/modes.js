@@ -6,6 +6,14 @@ export function modesView({ onChange }) {
   let mode = "live";
 
   for (const [name, tab] of Object.entries(tabs)) tab.addEventListener("click", () => set(name));
+  // Arrow keys move between the tabs, as a tablist's do.
+  tabs.live.parentElement.addEventListener("keydown", (event) => {
+    if (event.key !== "ArrowLeft" && event.key !== "ArrowRight") return;
+    event.preventDefault();
+    const next = mode === "live" ? "history" : "live";
+    set(next);
+    tabs[next].focus();
+  });
 
   function set(next) {
     if (mode === next) return;

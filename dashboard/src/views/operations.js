@@ -3,6 +3,7 @@
 // stored, dead letters and the job queue wait — refreshed every 15 s while shown.
 import uPlot from "uplot";
 import { ApiError } from "../api.js";
+import { times } from "../times.js";
 import { alignPromSeries, byLag, count, duration } from "../operations.js";
 
 const $ = (id) => document.getElementById(id);
@@ -76,7 +77,7 @@ export function operationsView({ onUnauthorized }) {
       loading = false;
     }
     note.classList.remove("stale");
-    note.textContent = `As of ${new Date(view.as_of * 1000).toLocaleTimeString()} · last ${view.minutes} min, ` +
+    note.textContent = `As of ${times().time(view.as_of)} (${times().zone}) · last ${view.minutes} min, ` +
       `one point per ${view.step_seconds} s · from Prometheus`;
     drawAlerts(view.alerts);
     drawLag(view.lag);
@@ -100,7 +101,7 @@ export function operationsView({ onUnauthorized }) {
       runbook.textContent = a.runbook; // docs/operations.md#<alert>: what it means, what to do
       tr.append(
         cell(a.severity), cell(a.name), cell(a.state),
-        cell(a.since ? new Date(a.since).toLocaleString() : "—"), cell(a.summary),
+        cell(a.since ? times().dateTime(new Date(a.since)) : "—"), cell(a.summary),
       );
       tr.lastChild.append(" · ", runbook);
       return tr;
@@ -151,13 +152,21 @@ export function operationsView({ onUnauthorized }) {
       plots.delete(chart.id);
       return;
     }
+    const clock = times(); // the user's zone, as on every chart of the page
     const opts = {
       width: widthOf(wrapper),
       height: 160,
+      tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), clock.zone),
       scales: { x: { time: true } },
       legend: { live: true },
-      series: [{}, ...columns.map((c, i) => ({ label: c.label, stroke: COLORS[i % COLORS.length], width: 1.5 }))],
-      axes: [{}, { size: 60, values: (u, ticks) => ticks.map((t) => `${+t.toPrecision(3)}${chart.unit}`) }],
+      series: [
+        { value: (u, v) => (v === null || v === undefined ? "—" : clock.dateTime(v)) },
+        ...columns.map((c, i) => ({ label: c.label, stroke: COLORS[i % COLORS.length], width: 1.5 })),
+      ],
+      axes: [
+        { values: (u, splits, axis, space, incr) => clock.axis(splits, incr) },
+        { size: 60, values: (u, ticks) => ticks.map((t) => `${+t.toPrecision(3)}${chart.unit}`) },
+      ],
     };
     plots.set(chart.id, { plot: new uPlot(opts, data, wrapper), key, wrapper });
   }

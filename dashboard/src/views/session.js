@@ -1,6 +1,7 @@
 // Signing in and out. The token is checked against /v1/me before the app is shown, and
 // kept in sessionStorage: gone with the tab, never in a URL.
 import { Api, ApiError } from "../api.js";
+import { useTimeZone } from "../times.js";
 
 const TOKEN_KEY = "scada.token";
 const $ = (id) => document.getElementById(id);
@@ -37,7 +38,10 @@ export function sessionView({ onSignedIn }) {
       $("app").hidden = false;
       who.hidden = out.hidden = false;
       who.textContent = `${me.name} · ${me.org_id}`;
+      useTimeZone(me.time_zone);
+      $("zone").hidden = false;
       await onSignedIn(api, me);
+      $("station-filter").focus(); // the keyboard starts where the work does, not on <body>
     } catch (failure) {
       sessionStorage.removeItem(TOKEN_KEY);
       showError(failure);

@@ -1,6 +1,7 @@
 // The station list: health and last seen of each granted station, a filter, and which
 // station is shown. Refreshed every 5 s; until the user picks one, the page does.
 import { ApiError } from "../api.js";
+import { times } from "../times.js";
 import { ago, byHealth, byTrouble, countByHealth, stationShown, stationToShow } from "../logic.js";
 
 const $ = (id) => document.getElementById(id);
@@ -68,7 +69,11 @@ export function stationsView({ inLiveMode, onSelect, onUnauthorized }) {
       stations.set(station.station_id, station);
       items.push(item(station, now));
     }
+    // The list is rebuilt; the station that had the keyboard's focus keeps it.
+    const focused = list.contains(document.activeElement) ? document.activeElement.dataset.stationId : null;
     list.replaceChildren(...items);
+    if (focused) list.querySelector(`[data-station-id="${CSS.escape(focused)}"]`)?.focus();
+    list.dataset.refreshes = String(Number(list.dataset.refreshes ?? 0) + 1);
     applyFilter();
     const pick = stationToShow({
       listed: body.stations,
@@ -102,7 +107,8 @@ export function stationsView({ inLiveMode, onSelect, onUnauthorized }) {
     li.dataset.stationId = station.station_id;
     li.dataset.health = station.health;
     li.tabIndex = 0;
-    li.setAttribute("role", "button");
+    li.setAttribute("role", "option");
+    li.setAttribute("aria-selected", String(station.station_id === selected));
     li.classList.toggle("selected", station.station_id === selected);
     const mark = document.createElement("span");
     mark.className = `health health-${station.health}`;
@@ -114,7 +120,7 @@ export function stationsView({ inLiveMode, onSelect, onUnauthorized }) {
     const seen = document.createElement("span");
     seen.className = "seen";
     seen.textContent = station.last_seen ? ago(now - Date.parse(station.last_seen)) : "no data";
-    if (station.last_seen) seen.title = new Date(station.last_seen).toLocaleString();
+    if (station.last_seen) seen.title = times().dateTime(new Date(station.last_seen));
     li.append(mark, name, seen);
     li.addEventListener("click", () => select(station.station_id));
     li.addEventListener("keydown", (e) => e.key === "Enter" && select(station.station_id));
@@ -125,7 +131,10 @@ export function stationsView({ inLiveMode, onSelect, onUnauthorized }) {
     autoPicked = !picked;
     if (selected === id) return;
     selected = id;
-    for (const li of list.children) li.classList.toggle("selected", li.dataset.stationId === id);
+    for (const li of list.children) {
+      li.classList.toggle("selected", li.dataset.stationId === id);
+      li.setAttribute("aria-selected", String(li.dataset.stationId === id));
+    }
     title.textContent = id;
     if (picked && narrow.matches) openDrawer(false);
     toggle.textContent = `Stations · ${id}`;
@@ -141,5 +150,10 @@ export function stationsView({ inLiveMode, onSelect, onUnauthorized }) {
     return station.sensors;
   }
 
-  return { connect, selected: () => selected, learnSensor };
+  return {
+    connect,
+    selected: () => selected,
+    selectedStation: () => stations.get(selected) ?? null,
+    learnSensor,
+  };
 }
