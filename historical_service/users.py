@@ -92,14 +92,22 @@ async def grant_role(conn: asyncpg.Connection, secret: str, role: str) -> None:
     )
 
 
+_NOT_DISPLAY_ZONES = frozenset({"localtime", "Factory", "posixrules"})
+"""Files of the zone database that browsers do not know as zones."""
+
+
 def check_time_zone(name: str) -> None:
-    """:class:`ValueError` unless ``name`` is an IANA time zone this machine knows."""
+    """:class:`ValueError` unless ``name`` is an IANA time zone a browser can show times in
+    (``UTC``, or an ``Area/Location`` name this machine's zone database has)."""
+    refused = ValueError(f"{name!r} is no time zone (an IANA name, e.g. Asia/Jakarta)")
+    if name != "UTC" and ("/" not in name or name in _NOT_DISPLAY_ZONES):
+        raise refused
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"{name!r} is no time zone (an IANA name, e.g. Asia/Jakarta)") from None
-    if name not in available_timezones() and name != "UTC":
-        raise ValueError(f"{name!r} is no time zone (an IANA name, e.g. Asia/Jakarta)")
+        raise refused from None
+    if name != "UTC" and name not in available_timezones():
+        raise refused
 
 
 async def set_time_zone(

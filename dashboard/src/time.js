@@ -22,6 +22,10 @@ const pad = (n, w = 2) => String(n).padStart(w, "0");
 export function clock(zone = "UTC", locale = undefined) {
   const dateTime = new Intl.DateTimeFormat(locale, { timeZone: zone, dateStyle: "medium", timeStyle: "medium" });
   const time = new Intl.DateTimeFormat(locale, { timeZone: zone, hour: "2-digit", minute: "2-digit" });
+  const seconds = new Intl.DateTimeFormat(locale, {
+    timeZone: zone, hour: "2-digit", minute: "2-digit", second: "2-digit",
+  });
+  const year = new Intl.DateTimeFormat("en-US", { timeZone: zone, year: "numeric" });
   const day = new Intl.DateTimeFormat(locale, { timeZone: zone, day: "numeric", month: "short" });
   const dayYear = new Intl.DateTimeFormat(locale, { timeZone: zone, day: "numeric", month: "short", year: "numeric" });
   const asDate = (v) => (v instanceof Date ? v : new Date(v * 1000)); // Date or unix seconds
@@ -51,14 +55,22 @@ export function clock(zone = "UTC", locale = undefined) {
       guess = wall - offsetMinutes(zone, new Date(guess)) * 60000; // across a DST change
       return new Date(guess);
     },
-    // Time-axis labels for uPlot: the time, and the day where it changes (or days only).
+    // Time-axis labels for uPlot: the time (with seconds for ticks under a minute apart),
+    // and the day where it changes; days only for ticks a day or more apart, with the
+    // year where it changes (and on the first).
     axis(splits, incrSeconds) {
-      let last = "";
+      let lastDay = "";
+      let lastYear = "";
+      const clockOf = incrSeconds < 60 ? seconds : time;
       return splits.map((t) => {
-        const d = day.format(asDate(t));
+        const at = asDate(t);
+        const y = year.format(at);
+        const key = day.format(at);
+        const d = y !== lastYear ? dayYear.format(at) : key;
+        lastYear = y;
         if (incrSeconds >= 86400) return d;
-        const label = d !== last ? `${time.format(asDate(t))}\n${d}` : time.format(asDate(t));
-        last = d;
+        const label = key !== lastDay ? `${clockOf.format(at)}\n${d}` : clockOf.format(at);
+        lastDay = key;
         return label;
       });
     },

@@ -381,7 +381,12 @@ async def _check_a11y(site: Site, page: Page, token: str, station: str) -> None:
         "data-refreshes", before or "0", timeout=10_000
     )  # the list refreshes every 5 s
     await expect(page.locator(f'[data-station-id="{station}"]')).to_be_focused()
+    await page.keyboard.press("ArrowDown")  # the other station, then back
+    other = page.locator(f'[data-station-id="{station.removesuffix("-a11y")}-other"]')
+    await expect(other).to_be_focused()
+    await page.keyboard.press("ArrowUp")
     await page.keyboard.press("Enter")
+    await expect(item).to_have_attribute("aria-selected", "true")
     await page.get_by_test_id("mode-live").focus()
     await page.keyboard.press("ArrowRight")
     await expect(page.get_by_test_id("mode-history")).to_be_focused()

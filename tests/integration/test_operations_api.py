@@ -14,7 +14,7 @@ import asyncpg
 import httpx
 import pytest
 
-from historical_service.users import OPERATOR, create_user, grant_role
+from historical_service.users import OPERATOR, check_time_zone, create_user, grant_role
 from tests.backends import Backends
 from tests.history import free_port, historical_settings, new_user, running_historical
 
@@ -126,3 +126,11 @@ async def test_display_time_zones_come_from_the_user_else_the_org_else_utc(
     assert "is no time zone" in refused.stderr
     with pytest.raises(ValueError, match="is no time zone"):
         await create_user(db, name=f"{unique}-bad", org_id=org, stations=["*"], time_zone="../etc")
+
+
+def test_zone_names_a_browser_cannot_show_are_refused() -> None:
+    for name in ("localtime", "Factory", "posixrules", "Jakarta", "../etc/passwd"):
+        with pytest.raises(ValueError, match="is no time zone"):
+            check_time_zone(name)
+    for name in ("UTC", "Asia/Jakarta", "America/St_Johns"):
+        check_time_zone(name)

@@ -72,7 +72,9 @@ export function stationsView({ inLiveMode, onSelect, onUnauthorized }) {
     // The list is rebuilt; the station that had the keyboard's focus keeps it.
     const focused = list.contains(document.activeElement) ? document.activeElement.dataset.stationId : null;
     list.replaceChildren(...items);
-    if (focused) list.querySelector(`[data-station-id="${CSS.escape(focused)}"]`)?.focus();
+    if (focused) {
+      list.querySelector(`[data-station-id="${CSS.escape(focused)}"]`)?.focus({ preventScroll: true });
+    }
     list.dataset.refreshes = String(Number(list.dataset.refreshes ?? 0) + 1);
     applyFilter();
     const pick = stationToShow({
@@ -123,7 +125,17 @@ export function stationsView({ inLiveMode, onSelect, onUnauthorized }) {
     if (station.last_seen) seen.title = times().dateTime(new Date(station.last_seen));
     li.append(mark, name, seen);
     li.addEventListener("click", () => select(station.station_id));
-    li.addEventListener("keydown", (e) => e.key === "Enter" && select(station.station_id));
+    li.addEventListener("keydown", (e) => {
+      if (e.key === "Enter" || e.key === " ") {
+        e.preventDefault();
+        select(station.station_id);
+      } else if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+        e.preventDefault(); // a listbox's options are walked with the arrow keys
+        const shown = [...list.children].filter((x) => !x.hidden);
+        const next = shown[shown.indexOf(li) + (e.key === "ArrowDown" ? 1 : -1)];
+        next?.focus();
+      }
+    });
     return li;
   }
 
