@@ -22,6 +22,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import ValidationError
+
 from base.errors import ScadaError
 
 
@@ -47,6 +49,12 @@ class HttpError(ScadaError):
 class InvalidRequest(HttpError):
     http_status = 422
     code = "invalid_request"
+
+    @classmethod
+    def of(cls, message: str, exc: ValidationError) -> InvalidRequest:
+        """A 422 listing each field pydantic refused, and why."""
+        errors = [{"field": ".".join(map(str, e["loc"])), "reason": e["msg"]} for e in exc.errors()]
+        return cls(message, errors=errors)
 
 
 class PayloadTooLarge(HttpError):

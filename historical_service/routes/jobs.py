@@ -90,8 +90,7 @@ def _parse(raw: bytes) -> tuple[JobRequest, Plan]:
         body = JobRequest.model_validate_json(raw)
         query_plan = plan(body.resolution, body.start, body.end)
     except ValidationError as exc:
-        errors = [{"field": ".".join(map(str, e["loc"])), "reason": e["msg"]} for e in exc.errors()]
-        raise InvalidRequest("the job request is invalid", errors=errors) from None
+        raise InvalidRequest.of("the job request is invalid", exc) from None
     except ValueError as exc:
         raise InvalidRequest(f"resolution: {exc}") from None
     if body.end <= body.start:

@@ -41,8 +41,7 @@ async def put_sensor(request: Request, user: User, state: ApiState) -> Response:
     try:
         spec = SensorSpec.model_validate_json(raw)
     except ValidationError as exc:
-        errors = [{"field": ".".join(map(str, e["loc"])), "reason": e["msg"]} for e in exc.errors()]
-        raise InvalidRequest(f"the entry for {name} is invalid", errors=errors) from None
+        raise InvalidRequest.of(f"the entry for {name} is invalid", exc) from None
     try:
         await set_sensor(state.pool, user.org_id, name, spec)
     except ValueError as exc:
