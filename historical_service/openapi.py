@@ -7,6 +7,7 @@ from typing import Any
 from historical_service.routes.jobs import JobRequest
 from schemas.readings import IDENTIFIER_PATTERN
 from schemas.sensors import SensorSpec
+from schemas.users import DisplaySettings
 
 _ERROR = {
     "type": "object",
@@ -105,13 +106,15 @@ OPENAPI: dict[str, Any] = {
         },
         "/v1/historical-jobs/{job_id}/result": {
             "get": _op(
-                "Paginated JSON (?offset, ?limit), or CSV with Accept: text/csv",
+                "Paginated JSON (?offset, ?limit), or CSV with Accept: text/csv; CSV times "
+                "are UTC instants with their offset, or in ?time_zone (an IANA name) with "
+                "that zone's offset",
                 {
                     "200": "the result",
                     "404": "not the caller's job",
                     "409": "not completed",
                     "410": "expired",
-                    "422": "offset or limit not a whole number",
+                    "422": "offset or limit not a whole number, or time_zone no zone",
                 },
                 parameters=[
                     *_JOB,
@@ -130,6 +133,12 @@ OPENAPI: dict[str, Any] = {
                             "default": 10000,
                         },
                     },
+                    {
+                        "name": "time_zone",
+                        "in": "query",
+                        "schema": {"type": "string", "default": "UTC"},
+                        "description": "CSV only: the zone its times are written in",
+                    },
                 ],
             ),
         },
@@ -146,8 +155,25 @@ OPENAPI: dict[str, Any] = {
         "/v1/me": {
             "get": _op(
                 "The signed-in user: name, organisation, granted stations, maximum range, roles, "
-                "display time_zone (their own, else the organisation's, else UTC)",
+                "display time_zone (their own, else the organisation's, else UTC), "
+                "language (en or id: their own, else the organisation's, else null: the "
+                "browser's preference)",
                 {"200": "the user"},
+            ),
+            "patch": _op(
+                "Change the caller's own language and/or time_zone; only the fields sent "
+                "change, null goes back to the organisation's default",
+                {
+                    "200": "the user, as GET /v1/me",
+                    "413": "a body over 1 KiB",
+                    "422": "an unknown field, language or time zone, each field named",
+                },
+                requestBody={
+                    "required": True,
+                    "content": {
+                        "application/json": {"schema": DisplaySettings.model_json_schema()}
+                    },
+                },
             ),
         },
         "/v1/stations": {

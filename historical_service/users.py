@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 from uuid import UUID, uuid4
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import asyncpg
 
 from base.credentials import USER_TOKEN_PREFIX, hash_secret, new_secret
 from base.storage.stations import register_stations
+from schemas.users import DisplaySettings, check_language, check_time_zone
 
 OPERATOR = "operator"
 """Sees the operations view (``GET /v1/operations``): the pipeline's health, no station data."""
@@ -31,6 +31,8 @@ class User:
     roles: frozenset[str] = frozenset()
     time_zone: str = "UTC"
     """Where the dashboard shows this user's times: theirs, else the org's, else UTC."""
+    language: str | None = None
+    """The dashboard's language: theirs, else the org's, else (None) the browser's."""
 
 
 async def create_user(
@@ -42,6 +44,7 @@ async def create_user(
     max_range_days: int = 400,
     roles: tuple[str, ...] = (),
     time_zone: str | None = None,
+    language: str | None = None,
 ) -> tuple[UUID, str]:
     """Create a user of ``stations`` (``["*"]``: all the org's); return id and bearer token.
 
@@ -53,6 +56,8 @@ async def create_user(
         raise ValueError("a user belongs to an organisation: name one")
     if time_zone is not None:
         check_time_zone(time_zone)
+    if language is not None:
+        check_language(language)
     unknown = sorted(set(roles) - set(ROLES))
     if unknown:
         raise ValueError(f"unknown roles {unknown}: a user's roles are among {list(ROLES)}")
@@ -67,8 +72,8 @@ async def create_user(
             raise ValueError(f"stations {foreign} belong to another organisation")
         await conn.execute(
             "INSERT INTO historical.users (user_id, name, org_id, all_stations, stations, "
-            "max_range_days, token_sha256, roles, time_zone) "
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            "max_range_days, token_sha256, roles, time_zone, language) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             user_id,
             name,
             org_id,
@@ -78,6 +83,7 @@ async def create_user(
             hash_secret(secret),
             sorted(set(roles)),
             time_zone,
+            language,
         )
     return user_id, secret
 
@@ -90,24 +96,6 @@ async def grant_role(conn: asyncpg.Connection, secret: str, role: str) -> None:
         hash_secret(secret),
         role,
     )
-
-
-_NOT_DISPLAY_ZONES = frozenset({"localtime", "Factory", "posixrules"})
-"""Files of the zone database that browsers do not know as zones."""
-
-
-def check_time_zone(name: str) -> None:
-    """:class:`ValueError` unless ``name`` is an IANA time zone a browser can show times in
-    (``UTC``, or an ``Area/Location`` name this machine's zone database has)."""
-    refused = ValueError(f"{name!r} is no time zone (an IANA name, e.g. Asia/Jakarta)")
-    if name != "UTC" and ("/" not in name or name in _NOT_DISPLAY_ZONES):
-        raise refused
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise refused from None
-    if name != "UTC" and name not in available_timezones():
-        raise refused
 
 
 async def set_time_zone(
@@ -131,6 +119,46 @@ async def set_time_zone(
         time_zone,
     )
     return True
+
+
+async def set_language(
+    conn: asyncpg.Connection, *, user: str | None = None, org: str | None = None, language: str
+) -> bool:
+    """Set a user's dashboard language, or an organisation's default; False if no such user."""
+    check_language(language)
+    if user is not None:
+        status = await conn.execute(
+            "UPDATE historical.users SET language = $2 WHERE name = $1 AND revoked_at IS NULL",
+            user,
+            language,
+        )
+        return bool(status == "UPDATE 1")
+    if not org:
+        raise ValueError("name a user or an organisation")
+    await conn.execute(
+        "INSERT INTO historical.org_settings (org_id, language) VALUES ($1, $2) "
+        "ON CONFLICT (org_id) DO UPDATE SET language = excluded.language",
+        org,
+        language,
+    )
+    return True
+
+
+async def update_display(pool: asyncpg.Pool, user_id: UUID, settings: DisplaySettings) -> None:
+    """The user's own choices of ``settings``' fields set (``PATCH /v1/me``); None clears one.
+
+    Only fields the request named change: the column list is chosen from fixed names,
+    the values are parameters.
+    """
+    sent = sorted(settings.model_fields_set & {"language", "time_zone"})
+    if not sent:
+        return
+    assignments = ", ".join(f"{name} = ${i}" for i, name in enumerate(sent, start=2))
+    await pool.execute(
+        f"UPDATE historical.users SET {assignments} WHERE user_id = $1 AND revoked_at IS NULL",
+        user_id,
+        *(getattr(settings, name) for name in sent),
+    )
 
 
 async def revoke_user(conn: asyncpg.Connection, name: str) -> bool:
@@ -159,12 +187,14 @@ def _user(row: asyncpg.Record) -> User:
         timedelta(days=row["max_range_days"]),
         frozenset(row["roles"]),
         row["time_zone"] or "UTC",
+        row["language"],
     )
 
 
 _COLUMNS = (
     "u.user_id, u.name, u.org_id, u.all_stations, u.stations, u.max_range_days, u.roles, "
-    "coalesce(u.time_zone, o.time_zone) AS time_zone"
+    "coalesce(u.time_zone, o.time_zone) AS time_zone, "
+    "coalesce(u.language, o.language) AS language"
 )
 _FROM = "historical.users u LEFT JOIN historical.org_settings o USING (org_id)"
 

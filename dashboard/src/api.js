@@ -1,6 +1,7 @@
 // The historical API as the page uses it: bearer-token fetches, and Server-Sent
 // Events read with fetch (EventSource cannot send an Authorization header, and
 // the token must stay out of URLs).
+import { t } from "./i18n.js";
 import { splitEvents } from "./logic.js";
 
 export class ApiError extends Error {
@@ -65,7 +66,7 @@ export class Api {
 
 async function problem(response) {
   let code = "http_" + response.status;
-  let message = response.statusText || "request failed";
+  let message = response.statusText || t("error.request_failed");
   try {
     const body = await response.json();
     code = body.error || code;

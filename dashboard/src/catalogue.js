@@ -1,14 +1,17 @@
 // The organisation's sensor catalogue as the page uses it (GET /v1/sensors): what to
 // call a sensor, its unit, how it aggregates. Pure: unit-tested in test/.
+import { currentLocale, known, t } from "./i18n.js";
 
 // `entries`: the API's sensors. Returns sensor -> description; a sensor not in it is
-// described by its own name, as "unknown".
+// described by its own name, as "unknown". A default entry is named in the page's
+// language; an organisation's own entry by the name it gave.
 export function catalogue(entries) {
   const byName = new Map(entries.map((e) => [e.name, e]));
   return (sensor) => {
     const e = byName.get(sensor);
     const unit = e?.unit ?? "";
-    const name = e && e.source !== "unknown" ? e.display_name : sensor;
+    let name = e && e.source !== "unknown" ? e.display_name : sensor;
+    if (e?.source === "default" && known(`sensor.${sensor}`)) name = t(`sensor.${sensor}`);
     return {
       sensor,
       name,
@@ -46,7 +49,7 @@ export function outOfRange(description, values) {
 // A value as the catalogue says to show it: its decimals and unit.
 export function formatValue(description, value) {
   if (value === null || value === undefined) return "—";
-  const text = value.toLocaleString(undefined, {
+  const text = value.toLocaleString(currentLocale(), {
     minimumFractionDigits: description.decimals,
     maximumFractionDigits: description.decimals,
   });

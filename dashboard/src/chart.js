@@ -6,6 +6,7 @@ import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import { drawing, formatValue, outOfRange } from "./catalogue.js";
 import { times } from "./times.js";
+import { t } from "./i18n.js";
 
 const COLORS = ["#2563eb", "#dc2626", "#059669", "#d97706", "#7c3aed", "#0891b2", "#db2777", "#4b5563"];
 
@@ -17,6 +18,7 @@ export class Charts {
     this.element = element;
     this.describe = describe;
     this.onZoom = null; // (from: Date, to: Date) => …, for a drag on a history chart
+    this.span = null; // the time the axis covers at least (draw())
     this.mode = "";
     this.plots = [];
     this.key = "";
@@ -38,12 +40,20 @@ export class Charts {
     }
     this.element.dataset.pointCount = "0";
     this.element.dataset.seriesCount = "0";
-    this.element.setAttribute("aria-label", note || "No chart");
+    this.element.setAttribute("aria-label", note || t("chart.none"));
   }
 
-  // panels: [{sensor, aggregated, xs, values | {avg, min, max}}] all with the same xs.
-  draw(panels, mode) {
+  // panels: [{sensor, aggregated, xs, values | {avg, min, max}}] all with the same xs;
+  // `span` ({start, end}, seconds): the time the axis covers at least (live: the last
+  // minutes, so that one reading is a point in them, not a point in a span of years).
+  draw(panels, mode, axisSpan = null) {
     this.mode = mode;
+    const xs = panels[0].xs;
+    // The span and every reading drawn (one from a clock ahead of ours, say).
+    this.span = axisSpan && {
+      start: Math.min(axisSpan.start, xs[0] ?? axisSpan.start),
+      end: Math.max(axisSpan.end, xs[xs.length - 1] ?? axisSpan.end),
+    };
     const key = mode + "|" + panels.map((p) => `${p.sensor}:${p.aggregated}:${this.describe(p.sensor).kind}`).join(",");
     if (key !== this.key) {
       this.clear();
@@ -63,16 +73,13 @@ export class Charts {
     }
     this.element.dataset.flaggedCount = String(flagged);
     // The text alternative: what is drawn, over when, how many points, what is flagged.
-    const xs = panels[0].xs;
+    const clock = times();
     const span = xs.length
-      ? ` from ${times().dateTime(xs[0])} to ${times().dateTime(xs[xs.length - 1])} (${times().zone})`
+      ? t("chart.span", { from: clock.dateTime(xs[0]), to: clock.dateTime(xs[xs.length - 1]), zone: clock.zone })
       : "";
     const names = panels.map((p) => this.describe(p.sensor).label).join(", ");
-    const flags = flagged ? `; ${flagged} outside the valid range` : "";
-    this.element.setAttribute(
-      "aria-label",
-      `${mode === "live" ? "Live" : "History"} chart of ${names}${span}: ${points} points${flags}`,
-    );
+    const flags = flagged ? t("chart.flagged", { n: flagged }) : "";
+    this.element.setAttribute("aria-label", t(`chart.label_${mode}`, { names, span, points, flags }));
     this.element.dataset.mode = mode;
     this.element.dataset.pointCount = String(points);
     this.element.dataset.seriesCount = String(panels.length);
@@ -84,19 +91,19 @@ export class Charts {
     const how = drawing(description.kind, panel.aggregated);
     // The time axis, the legend's time and the ticks' placement, all in the user's zone.
     const clockNow = times();
-    const series = [{ value: (u, v) => (v === null || v === undefined ? "—" : clockNow.dateTime(v)) }];
+    const series = [{ label: t("chart.time"), value: (u, v) => (v === null || v === undefined ? "—" : clockNow.dateTime(v)) }];
     const opts = {
       tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), clockNow.zone),
       width: this.width(),
       height: this.height,
       cursor: { sync: { key: this.sync.key }, drag: { x: true, y: false } },
       hooks: { setSelect: [(u) => this.zoomed(u)] },
-      scales: { x: { time: true } },
+      scales: { x: { time: true, range: (u, min, max) => this.xRange(min, max) } },
       legend: { live: true },
       series,
       axes: [{ values: (u, splits, axis, space, incr) => clockNow.axis(splits, incr) },
              { size: 70, label: description.label, labelSize: 18,
-                   values: (u, ticks) => ticks.map((t) => formatValue(description, t)) }],
+                   values: (u, ticks) => ticks.map((tick) => formatValue(description, tick)) }],
     };
     const value = (u, v) => formatValue(description, v);
     const main = { label: description.label, stroke: color, width: 1.5, spanGaps: false, value };
@@ -107,14 +114,14 @@ export class Charts {
     }
     series.push(main);
     if (how.band) {
-      main.label = `${description.label} avg`;
+      main.label = t("chart.avg", { label: description.label });
       series.push(
-        { label: "min", stroke: color + "55", width: 0.5, value },
-        { label: "max", stroke: color + "55", width: 0.5, value },
+        { label: t("chart.min"), stroke: color + "55", width: 0.5, value },
+        { label: t("chart.max"), stroke: color + "55", width: 0.5, value },
       );
       opts.bands = [{ series: [3, 2], fill: color + "22" }];
     } else if (!panel.aggregated) {
-      series.push({ label: "out of range", stroke: FLAG, paths: () => null, value,
+      series.push({ label: t("chart.out_of_range"), stroke: FLAG, paths: () => null, value,
                     points: { show: true, size: 7, stroke: FLAG, fill: FLAG } });
     }
     const wrapper = document.createElement("div");
@@ -135,6 +142,12 @@ export class Charts {
     const from = u.posToVal(u.select.left, "x");
     const to = u.posToVal(u.select.left + u.select.width, "x");
     this.onZoom(new Date(from * 1000), new Date(to * 1000));
+  }
+
+  // The x scale: the span asked for, whatever uPlot made of the data (of a single point
+  // it makes a thousand days: 86400 / ms for seconds).
+  xRange(min, max) {
+    return this.span ? [this.span.start, this.span.end] : [min, max];
   }
 
   width() {

@@ -1,5 +1,6 @@
 // A historical job as the page follows it: what each status means on screen, the news
 // that arrives before its job, and its result's pages. No DOM, no network (test/).
+import { t } from "./i18n.js";
 
 export const TERMINAL = new Set(["completed", "failed", "cancelled"]);
 
@@ -14,20 +15,20 @@ export function jobUpdate(job, status, detail) {
   const finished = TERMINAL.has(status);
   const update = { status, rows, finished, fraction: null, text: null, failure: null };
   if (status === "queued") {
-    return { ...update, fraction: 0, text: "queued: waiting for a worker…" };
+    return { ...update, fraction: 0, text: t("job.queued") };
   }
   if (status === "running" || status === "progress") {
     const p = detail.progress ?? 0;
-    const text = `running: ${Math.round(p * 100)} % (${rows.toLocaleString()} rows)`;
+    const text = t("job.running", { percent: Math.round(p * 100), rows });
     return { ...update, status: "running", fraction: p, text };
   }
   if (status === "completed") {
-    return { ...update, fraction: 1, text: "completed: fetching the result…" };
+    return { ...update, fraction: 1, text: t("job.completed_fetching") };
   }
-  if (status === "cancelled") return { ...update, text: "cancelled" };
+  if (status === "cancelled") return { ...update, text: t("job.cancelled") };
   if (status === "failed") {
-    const why = detail.detail || detail.reason || detail.error || "unknown reason";
-    return { ...update, fraction: 0, text: `failed: ${why}`, failure: why };
+    const why = detail.detail || detail.reason || detail.error || t("job.unknown_reason");
+    return { ...update, fraction: 0, text: t("job.failed", { why }), failure: why };
   }
   return update;
 }

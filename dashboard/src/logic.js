@@ -1,4 +1,5 @@
 // The dashboard's pure logic: no DOM, no network. Unit-tested with `node --test` (test/).
+import { t } from "./i18n.js";
 
 // Server-Sent Events: complete events (a blank line ends each) out of `buffer`, and the
 // incomplete rest, to be continued by the next chunk the stream delivers.
@@ -54,13 +55,13 @@ export function stationShown(station, text, state) {
   return matches && (!state || station.health === state);
 }
 
-// "12 s ago", "5 min ago", "3 h ago", "4 days ago".
+// "12 s ago", "5 min ago", "3 h ago", "4 days ago" (in the page's language).
 export function ago(ms) {
   const s = Math.max(0, Math.round(ms / 1000));
-  if (s < 90) return `${s} s ago`;
-  if (s < 5400) return `${Math.round(s / 60)} min ago`;
-  if (s < 172800) return `${Math.round(s / 3600)} h ago`;
-  return `${Math.round(s / 86400)} days ago`;
+  if (s < 90) return t("ago.seconds", { n: s });
+  if (s < 5400) return t("ago.minutes", { n: Math.round(s / 60) });
+  if (s < 172800) return t("ago.hours", { n: Math.round(s / 3600) });
+  return t("ago.days", { n: Math.round(s / 86400) });
 }
 
 // One panel per sensor on a shared, sorted time axis (seconds): `series` maps a sensor

@@ -8,6 +8,7 @@ import { catalogue } from "./catalogue.js";
 import { Charts } from "./chart.js";
 import { errorLine } from "./views/error-line.js";
 import { historyView } from "./views/history.js";
+import { languageView } from "./views/language.js";
 import { liveView } from "./views/live.js";
 import { modesView } from "./views/modes.js";
 import { operationsView } from "./views/operations.js";
@@ -15,6 +16,12 @@ import { sensorsView } from "./views/sensors.js";
 import { sessionView, signOut } from "./views/session.js";
 import { stationsView } from "./views/stations.js";
 import { viewsView } from "./views/views.js";
+import { t } from "./i18n.js";
+
+// The page speaks the browser's language from the start (the sign-in form), the user's
+// once signed in.
+const language = languageView();
+language.start();
 
 // The organisation's sensor catalogue (names, units, kinds), read at sign-in.
 let describe = catalogue([]);
@@ -30,12 +37,12 @@ const sensors = sensorsView({
   onChange: () => {
     if (!sensors.chosen().length) {
       history.reset();
-      charts.clear("Choose at least one sensor to draw.");
+      charts.clear(t("sensors.choose_one_to_draw"));
     } else if (inLiveMode()) {
       live.redraw();
     } else {
       history.reset(); // the chart drawn was of other sensors
-      history.prompt("Press Load to draw the sensors chosen.");
+      history.prompt(t("history.press_load_chosen"));
     }
   },
   describe: describeSensor,
@@ -69,6 +76,7 @@ const views = viewsView({
   },
 });
 const session = sessionView({
+  onMe: (api, me) => language.signedIn(api, me),
   // Live and history first: the first station list may already pick a station to show.
   onSignedIn: async (api, me) => {
     try {

@@ -1,16 +1,17 @@
 // The operations view's pure logic: Prometheus series from GET /v1/operations made
 // ready for uPlot, and the figures put in words. No DOM; unit-tested in test/.
+import { currentLocale, t } from "./i18n.js";
 
 // [{labels, points: [[t, v], ...]}] -> {xs, columns: [{label, values}]}, on the union
 // of the series' timestamps (a series missing a step gets a gap there, not a zero).
 export function alignPromSeries(series, labelOf) {
   const times = new Set();
-  for (const s of series) for (const [t] of s.points) times.add(t);
+  for (const s of series) for (const [at] of s.points) times.add(at);
   const xs = [...times].sort((a, b) => a - b);
   const index = new Map(xs.map((x, i) => [x, i]));
   const columns = series.map((s) => {
     const values = new Array(xs.length).fill(null);
-    for (const [t, v] of s.points) values[index.get(t)] = v;
+    for (const [at, v] of s.points) values[index.get(at)] = v;
     return { label: labelOf(s.labels), values };
   });
   return { xs, columns };
@@ -20,15 +21,15 @@ export function alignPromSeries(series, labelOf) {
 export function duration(seconds) {
   if (seconds === null || seconds === undefined) return "—";
   const s = Math.round(seconds);
-  if (s < 60) return `${s} s`;
-  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
-  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+  if (s < 60) return t("duration.seconds", { s });
+  if (s < 3600) return t("duration.minutes", { m: Math.floor(s / 60), s: s % 60 });
+  return t("duration.hours", { h: Math.floor(s / 3600), m: Math.floor((s % 3600) / 60) });
 }
 
-// 1234567 -> "1,234,567"; null -> "—".
+// 1234567 -> "1,234,567" (in the page's locale: "1.234.567" in Indonesian); null -> "—".
 export function count(value) {
   if (value === null || value === undefined) return "—";
-  return Math.round(value).toLocaleString("en-US");
+  return Math.round(value).toLocaleString(currentLocale());
 }
 
 // The partitions worth an operator's eye first: most seconds behind, then most messages.

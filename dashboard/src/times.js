@@ -1,5 +1,6 @@
 // The signed-in user's clock (time.js), shared by every view: UTC until /v1/me says.
 import { clock } from "./time.js";
+import { currentLocale, t } from "./i18n.js";
 
 let current = clock("UTC");
 
@@ -10,10 +11,15 @@ export const times = () => current;
 export function useTimeZone(zone) {
   let note = "";
   try {
-    current = clock(zone);
+    current = clock(zone, currentLocale());
   } catch {
-    current = clock("UTC");
-    note = ` (${zone} is unknown to this browser)`;
+    current = clock("UTC", currentLocale());
+    note = t("zone.unknown", { zone });
   }
   for (const el of document.querySelectorAll("[data-zone-name]")) el.textContent = current.name() + note;
+  // The CSV's times: UTC, or the user's zone (a choice only when that is not UTC).
+  for (const option of document.querySelectorAll("[data-zone-option]")) {
+    option.value = option.textContent = current.zone;
+    option.hidden = current.zone === "UTC";
+  }
 }

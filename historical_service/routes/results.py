@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
@@ -13,10 +14,12 @@ from starlette.responses import Response, StreamingResponse
 from base.http.errors import Conflict, Gone, InvalidRequest
 from base.http.responses import ORJSONResponse
 from historical_service.result_pages import json_page
+from historical_service.result_zones import Rezoner
 from historical_service.routes.authentication import authenticated
 from historical_service.routes.jobs import own_job
 from historical_service.state import ApiState
 from historical_service.users import User
+from schemas.users import check_time_zone
 
 
 class JobNotReady(Conflict):
@@ -40,7 +43,8 @@ async def job_result(request: Request, user: User, state: ApiState) -> Response:
     if expired or not path.exists():  # noqa: ASYNC240 (one local stat)
         raise ResultExpired
     if "text/csv" in request.headers.get("accept", ""):
-        return StreamingResponse(_stream_file(path), media_type="text/csv")
+        zone = _zone(request.query_params.get("time_zone", "UTC"))
+        return StreamingResponse(_stream_file(path, zone), media_type="text/csv")
     try:
         offset = max(0, int(request.query_params.get("offset", "0")))
         wanted = int(request.query_params.get("limit", "10000"))
@@ -54,10 +58,22 @@ async def job_result(request: Request, user: User, state: ApiState) -> Response:
     return ORJSONResponse(page)
 
 
-async def _stream_file(path: Path) -> AsyncIterator[bytes]:
+def _zone(name: str) -> ZoneInfo | None:
+    """The zone a CSV's times are written in; None for UTC (the file as it is)."""
+    try:
+        check_time_zone(name)
+    except ValueError as exc:
+        raise InvalidRequest(f"time_zone: {exc}") from None
+    return None if name == "UTC" else ZoneInfo(name)
+
+
+async def _stream_file(path: Path, zone: ZoneInfo | None = None) -> AsyncIterator[bytes]:
     handle = await asyncio.to_thread(path.open, "rb")
-    try:  # each read in a thread: a slow disk never stalls the event loop
+    rezoner = Rezoner(zone) if zone else None
+    try:  # each read (and rezoning) in a thread: the event loop never waits on either
         while chunk := await asyncio.to_thread(handle.read, 1 << 20):
-            yield chunk
+            yield await asyncio.to_thread(rezoner.feed, chunk) if rezoner else chunk
+        if rezoner:
+            yield rezoner.end()
     finally:
         handle.close()

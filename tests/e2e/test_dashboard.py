@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import math
 import re
+import subprocess
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -702,3 +703,165 @@ async def test_the_live_stream_has_what_the_stream_processors_have_not_stored_ye
     assert {event for event, _ in frames[1:]} == {"readings"}
     assert received == [[ts.timestamp(), {"temperature": 19.0}] for ts in stamps]
     assert len(frames) < 10  # a handful of frames, not one per message
+
+
+def _catalogue(language: str) -> dict[str, Any]:
+    """The dashboard's string catalogue of ``language``, as the page has it (node reads it)."""
+    source = Path(__file__).resolve().parents[2] / f"dashboard/src/i18n/{language}.js"
+    script = f"import('{source.as_uri()}').then((m) => console.log(JSON.stringify(m.default)))"
+    done = subprocess.run(["node", "-e", script], capture_output=True, check=True, text=True)
+    loaded: dict[str, Any] = orjson.loads(done.stdout)
+    return loaded
+
+
+def _english_left(text: str) -> list[str]:
+    """The English catalogue's words that ``text`` still holds: each fragment of an entry
+    between its placeholders (four letters or more, not also Indonesian)."""
+    english, indonesian = _catalogue("en"), _catalogue("id")
+
+    def forms(entry: Any) -> list[str]:
+        return list(entry.values()) if isinstance(entry, dict) else [entry]
+
+    ours = " ".join(form for entry in indonesian.values() for form in forms(entry))
+    left = set()
+    for entry in english.values():
+        for form in forms(entry):
+            for fragment in re.split(r"\{\w+\}", form):
+                words = fragment.strip(" .,:;()…·“”%")
+                shown = re.search(rf"(?<!\w){re.escape(words)}(?!\w)", text)
+                if len(words) >= 4 and words not in ours and shown:
+                    left.add(words)
+    return sorted(left)
+
+
+async def _everything_shown(page: Page) -> str:
+    """The page's visible text and the names a screen reader hears."""
+    shown: str = await page.evaluate(
+        """() => [document.body.innerText, document.title,
+                  ...[...document.querySelectorAll("[aria-label], [title], [placeholder]")]
+                    .filter((el) => el.checkVisibility())
+                    .flatMap((el) => ["aria-label", "title", "placeholder"]
+                      .map((name) => el.getAttribute(name) ?? ""))].join("\\n")"""
+    )
+    return shown
+
+
+@pytest.mark.parametrize(
+    "size", [(1400, 900), (390, 844)], ids=lambda size: "desktop" if size[0] > 700 else "phone"
+)
+async def test_an_indonesian_browser_gets_the_page_in_bahasa_indonesia(
+    site: Site, browser: Browser, database_url: str, unique: str, size: tuple[int, int]
+) -> None:
+    """A user with no language of their own, in a browser that prefers Indonesian (in
+    Jakarta): every state of the page speaks Bahasa Indonesia, with Indonesian numbers,
+    and no English word of the catalogue is left, at 1400 and at 390 px. Picking English
+    in the header saves it as the user's setting, which then beats the browser's."""
+    width, height = size
+    sending, silent = f"{unique}-a-kirim", f"{unique}-b-senyap"
+    now = datetime.now(UTC)
+    day = [
+        (
+            now - timedelta(days=1) + timedelta(minutes=10 * i),
+            {"temperature": 25.0 + i % 7, "rain": 0.2 * (i % 3), "wind_direction": 10.0 * (i % 36)},
+        )
+        for i in range(144)
+    ]
+    day.append((now - timedelta(seconds=20), {"temperature": 28.5}))
+    await store(database_url, sending, day)
+    await store(database_url, silent, [(now - timedelta(hours=3), {"temperature": 24.0})])
+    name = f"{unique}-id-{width}"
+    conn = await asyncpg.connect(database_url)
+    try:
+        _, token = await create_user(
+            conn, name=name, org_id="org", stations=[sending, silent], time_zone="Asia/Jakarta"
+        )
+    finally:
+        await conn.close()
+    context = await browser.new_context(
+        viewport={"width": width, "height": height},
+        is_mobile=width < 700,
+        locale="id-ID",
+        timezone_id="Asia/Jakarta",
+    )
+    page = await context.new_page()
+    shot = f"id-{'phone' if width < 700 else 'desktop'}"
+    leaks: dict[str, list[str]] = {}
+
+    async def check(state: str) -> None:
+        await site.shot(page, f"{shot}-{state}")
+        if left := _english_left(await _everything_shown(page)):
+            leaks[state] = left
+
+    async def pick(station: str) -> None:
+        item = page.locator(f'[data-station-id="{station}"]')
+        if not await item.is_visible():
+            await page.get_by_test_id("stations-toggle").click()  # the phone's drawer
+        await item.click()
+
+    try:
+        await page.goto(site.url + "/")
+        await expect(page.locator("html")).to_have_attribute("lang", "id")
+        await expect(page.get_by_test_id("sign-in")).to_have_text("Masuk")
+        await check("1-sign-in")
+        await page.get_by_test_id("token-input").fill(token)
+        await page.get_by_test_id("sign-in").click()
+        await expect(page.get_by_test_id("state-silent")).to_contain_text("1 senyap")
+        await page.get_by_test_id("station-sort").select_option("trouble")
+        await expect(page.get_by_test_id("station-item").first).to_have_attribute(
+            "data-station-id", silent
+        )
+        await check("2-stations")
+        await pick(silent)
+        await expect(page.get_by_test_id("chart")).to_contain_text("yang terakhir 3 jam lalu")
+        await check("3-silent-live")
+        await pick(sending)
+        chart = page.get_by_test_id("chart")
+        await expect(chart).to_have_attribute(
+            "aria-label", re.compile("^Grafik langsung Suhu udara"), timeout=15_000
+        )
+        await expect(page.get_by_test_id("sensors")).to_contain_text("Curah hujan (mm)")
+        await check("4-live")
+        for sensor in ("rain", "wind_direction"):
+            await page.get_by_test_id(f"sensor-{sensor}").check()
+        await page.get_by_test_id("mode-history").click()
+        await expect(chart).to_contain_text("Pilih rentang lalu tekan Muat.")
+        await page.get_by_test_id("range-1d").click()
+        await page.get_by_test_id("load-history").click()
+        status = page.get_by_test_id("job-status")
+        await expect(status).to_contain_text(
+            re.compile(r"selesai: \d+ titik digambar"), timeout=20_000
+        )
+        await expect(page.get_by_test_id("progress")).to_have_attribute("aria-valuenow", "100")
+        await expect(page.locator("#chart-note")).to_contain_text("baris diambil dan digambar")
+        await check("5-history")
+        # The CSV in the user's zone: each time with Jakarta's offset, named in the file name.
+        await page.get_by_test_id("csv-zone").select_option("Asia/Jakarta")
+        async with page.expect_download() as downloading:
+            await page.get_by_test_id("download").click()
+        download = await downloading.value
+        assert download.suggested_filename.endswith("-Asia_Jakarta.csv")
+        saved = await download.path()
+        rows = (await asyncio.to_thread(Path(saved).read_text)).splitlines()
+        assert rows[0].startswith("station_id,bucket,sensor,")
+        assert len(rows) > 100
+        assert all(row.split(",")[1].endswith("+07:00") for row in rows[1:]), rows[1]
+        # Indonesian numbers: a decimal comma under the cursor (25,0 °C, not 25.0 °C).
+        temperature = chart.locator('.panel[data-sensor="temperature"]')
+        await expect(temperature.locator(".u-legend")).to_contain_text("Suhu udara (°C)")
+        await temperature.scroll_into_view_if_needed()  # a phone's screen ends above it
+        box = await temperature.locator(".u-over").bounding_box()
+        assert box is not None
+        await page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        await expect(temperature.locator(".u-legend .u-value").nth(1)).to_have_text(
+            re.compile(r"^\d+,\d °C$")
+        )
+        assert leaks == {}, f"English left on the page: {leaks}"
+
+        await page.get_by_test_id("language").select_option("en")
+        await expect(page.locator("html")).to_have_attribute("lang", "en", timeout=15_000)
+        await expect(page.get_by_test_id("mode-live")).to_have_text("Live")
+        me = await site.api.get("/v1/me", headers={"authorization": f"Bearer {token}"})
+        assert me.json()["language"] == "en"  # the user's setting now, not just this tab's
+        await site.shot(page, f"{shot}-6-english")
+    finally:
+        await context.close()

@@ -14,7 +14,7 @@ import asyncpg
 import httpx
 import pytest
 
-from historical_service.users import OPERATOR, check_time_zone, create_user, grant_role
+from historical_service.users import OPERATOR, create_user, grant_role
 from tests.backends import Backends
 from tests.history import free_port, historical_settings, new_user, running_historical
 
@@ -103,34 +103,3 @@ async def test_a_role_granted_twice_is_held_once(
     await grant_role(db, token, OPERATOR)
     roles = await db.fetchval("SELECT roles FROM historical.users WHERE user_id = $1", user_id)
     assert roles == [OPERATOR]
-
-
-async def test_display_time_zones_come_from_the_user_else_the_org_else_utc(
-    api: httpx.AsyncClient, backends: Backends, db: asyncpg.Connection, unique: str
-) -> None:
-    org = f"{unique}-tzorg"
-    _, own = await create_user(
-        db, name=f"{unique}-own", org_id=org, stations=["*"], time_zone="Asia/Makassar"
-    )
-    _, plain = await create_user(db, name=f"{unique}-plain", org_id=org, stations=["*"])
-    assert (await api.get("/v1/me", headers=_auth(plain))).json()["time_zone"] == "UTC"
-    made = backends.scada("users", "time-zone", "Asia/Jakarta", "--org", org)
-    assert made.returncode == 0, made.stderr
-    assert (await api.get("/v1/me", headers=_auth(plain))).json()["time_zone"] == "Asia/Jakarta"
-    assert (await api.get("/v1/me", headers=_auth(own))).json()["time_zone"] == "Asia/Makassar"
-    moved = backends.scada("users", "time-zone", "Europe/Berlin", "--user", f"{unique}-plain")
-    assert moved.returncode == 0, moved.stderr
-    assert (await api.get("/v1/me", headers=_auth(plain))).json()["time_zone"] == "Europe/Berlin"
-    refused = backends.scada("users", "time-zone", "Mars/Olympus", "--org", org)
-    assert refused.returncode == 1
-    assert "is no time zone" in refused.stderr
-    with pytest.raises(ValueError, match="is no time zone"):
-        await create_user(db, name=f"{unique}-bad", org_id=org, stations=["*"], time_zone="../etc")
-
-
-def test_zone_names_a_browser_cannot_show_are_refused() -> None:
-    for name in ("localtime", "Factory", "posixrules", "Jakarta", "../etc/passwd"):
-        with pytest.raises(ValueError, match="is no time zone"):
-            check_time_zone(name)
-    for name in ("UTC", "Asia/Jakarta", "America/St_Johns"):
-        check_time_zone(name)

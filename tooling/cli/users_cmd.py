@@ -10,7 +10,14 @@ import typer
 
 from base.settings import PlatformSettings
 from base.storage.database import connect, prepare_database
-from historical_service.users import ROLES, create_user, revoke_user, set_time_zone
+from historical_service.users import (
+    ROLES,
+    create_user,
+    revoke_user,
+    set_language,
+    set_time_zone,
+)
+from schemas.users import LANGUAGES
 from tooling.cli.output import AsJson, print_json
 
 app = typer.Typer(help="Dashboard and historical-API users.", no_args_is_help=True)
@@ -31,6 +38,12 @@ def create(
     time_zone: Annotated[
         str | None,
         typer.Option(help="Where the dashboard shows times (IANA, e.g. Asia/Jakarta)."),
+    ] = None,
+    language: Annotated[
+        str | None,
+        typer.Option(
+            help=f"The dashboard's language ({', '.join(LANGUAGES)}); else the browser's."
+        ),
     ] = None,
     as_json: AsJson = False,
 ) -> None:
@@ -56,6 +69,7 @@ def create(
                 max_range_days=max_range_days,
                 roles=roles,
                 time_zone=time_zone,
+                language=language,
             )
         finally:
             await conn.close()
@@ -119,6 +133,47 @@ def time_zone_command(
         print_json({"user": user, "org": org, "time_zone": zone})
     else:
         typer.echo(f"{whose}: times shown in {zone}")
+
+
+@app.command("language")
+def language_command(
+    language: Annotated[
+        str, typer.Argument(metavar="LANGUAGE", help=f"One of {', '.join(LANGUAGES)}.")
+    ],
+    user: Annotated[str | None, typer.Option(help="This user's own language.")] = None,
+    org: Annotated[
+        str | None, typer.Option(help="The organisation's default (users without their own).")
+    ] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Set the dashboard's language (en English, id Bahasa Indonesia): a user's own, or an
+    organisation's default. Without either, the page follows the browser's preference."""
+    if (user is None) == (org is None):
+        typer.echo("refused: name --user or --org (one of them)", err=True)
+        raise typer.Exit(1)
+
+    async def run() -> bool:
+        url = PlatformSettings().effective_database_url
+        await prepare_database(url)
+        conn = await connect(url)
+        try:
+            return await set_language(conn, user=user, org=org, language=language)
+        finally:
+            await conn.close()
+
+    try:
+        done = asyncio.run(run())
+    except ValueError as exc:
+        typer.echo(f"refused: {exc}", err=True)
+        raise typer.Exit(1) from None
+    if not done:
+        typer.echo(f"no such user: {user}", err=True)
+        raise typer.Exit(1)
+    if as_json:
+        print_json({"user": user, "org": org, "language": language})
+    else:
+        whose = f"user {user}" if user else f"organisation {org}"
+        typer.echo(f"{whose}: the dashboard speaks {language}")
 
 
 @app.command()

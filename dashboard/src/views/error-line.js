@@ -1,5 +1,6 @@
 // The work area's error line, shared by the views: a refusal (403) reads as one.
 import { ApiError } from "../api.js";
+import { t } from "../i18n.js";
 
 export function errorLine(element) {
   return {
@@ -7,7 +8,7 @@ export function errorLine(element) {
       element.hidden = false;
       element.textContent =
         error instanceof ApiError && error.status === 403
-          ? `Not allowed: ${error.message}.`
+          ? t("error.not_allowed", { message: error.message })
           : error.message;
     },
     clear() {

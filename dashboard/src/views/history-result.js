@@ -1,6 +1,8 @@
 // A completed job's result: drawn when a chart can hold it, and offered as CSV either way.
 import { alignSeries } from "../logic.js";
 import { fetchResult } from "../job-result.js";
+import { times } from "../times.js";
+import { t } from "../i18n.js";
 
 const MAX_DRAWN_ROWS = 2_000_000; // beyond this a result is offered as CSV, not drawn
 
@@ -10,6 +12,8 @@ const MAX_DRAWN_ROWS = 2_000_000; // beyond this a result is offered as CSV, not
 // `stop()` (the Cancel button) leaves the result undrawn but downloadable.
 export function resultView({ charts, chartNote, errors, progress, station, isShown, cancellable }) {
   const download = document.getElementById("download");
+  const csvZone = document.getElementById("csv-zone");
+  const csvZoneChoice = document.getElementById("csv-zone-choice");
   let offered = null; // {api, job} of the result the Download button fetches
   let drawing = null; // the job whose result is being fetched, until it is drawn
 
@@ -20,68 +24,69 @@ export function resultView({ charts, chartNote, errors, progress, station, isSho
     try {
       rows = (await api.get(`/v1/historical-jobs/${job.id}`)).rows_done;
     } catch (error) {
-      progress.set(1, `failed: ${error.message}`);
+      progress.set(1, t("job.failed", { why: error.message }));
       return errors.show(error);
     }
     if (!isCurrent()) return;
     if (rows > MAX_DRAWN_ROWS) {
-      const many = rows.toLocaleString();
-      charts.clear(`${many} rows are more than a chart can show; download the CSV.`);
+      charts.clear(t("result.too_many", { rows }));
       offer(api, job);
-      progress.set(1, `completed: ${rows.toLocaleString()} rows`);
+      progress.set(1, t("result.completed_rows", { rows }));
       return;
     }
     const started = performance.now();
     drawing = job;
     const wanted = () => isCurrent() && drawing === job;
     cancellable(true);
-    progress.set(0, `fetching the result: 0 of ${rows.toLocaleString()} rows…`);
+    progress.set(0, t("result.fetching", { fetched: 0, rows }));
     let result;
     try {
       result = await fetchResult(api, job.id, wanted, (fetched) => {
         const share = rows ? Math.min(1, fetched / rows) : 1;
-        progress.set(share, `fetching the result: ${fetched.toLocaleString()} of ${rows.toLocaleString()} rows…`);
+        progress.set(share, t("result.fetching", { fetched, rows }));
       });
     } catch (error) {
-      progress.set(1, `failed: ${error.message}`);
+      progress.set(1, t("job.failed", { why: error.message }));
       return errors.show(error);
     } finally {
       if (isCurrent()) cancellable(false); // an abandoned fetch leaves the next job's Cancel be
     }
     if (drawing !== job && isCurrent()) {
-      charts.clear("The result was not drawn; Download CSV has it.");
+      charts.clear(t("result.not_drawn_chart"));
       offer(api, job);
-      progress.say("stopped: the result was not drawn (Download CSV has it)");
+      progress.say(t("result.not_drawn_status"));
       return;
     }
     drawing = null;
     if (!result || !isCurrent() || !isShown()) return;
-    progress.set(1, "drawing…");
+    progress.set(1, t("result.drawing"));
     await new Promise((resolve) => requestAnimationFrame(resolve)); // let "drawing…" show
     if (!isCurrent() || !isShown()) return;
     const range = { start: Date.parse(job.start) / 1000, end: Date.parse(job.end) / 1000 };
     const panels = alignSeries(job.sensors, result.series, result.aggregated, range);
     if (!panels.length || !result.series.size) {
-      charts.clear("No readings in this range.");
+      charts.clear(t("result.no_readings"));
     } else {
       charts.draw(panels, "history");
     }
     offer(api, job);
     const points = Number(charts.element.dataset.pointCount);
     const ms = Math.round(performance.now() - started);
-    progress.set(1, `completed: ${points.toLocaleString()} points drawn`);
-    chartNote.textContent = `${rows.toLocaleString()} rows fetched and drawn in ${ms} ms.`;
+    progress.set(1, t("result.completed_points", { points }));
+    chartNote.textContent = t("result.note", { rows, ms });
   }
 
   function offer(api, job) {
     offered = { api, job };
     download.hidden = false;
+    csvZoneChoice.hidden = times().zone === "UTC"; // UTC is the only choice there
   }
 
   function withdraw() {
     offered = null;
     drawing = null;
     download.hidden = true;
+    csvZoneChoice.hidden = true;
   }
 
   // Stop fetching the result being fetched; true if there was one.
@@ -95,10 +100,12 @@ export function resultView({ charts, chartNote, errors, progress, station, isSho
     if (!offered) return;
     const { api, job } = offered;
     try {
-      const blob = await api.blob(`/v1/historical-jobs/${job.id}/result`, "text/csv");
+      const zone = csvZoneChoice.hidden ? "UTC" : csvZone.value;
+      const path = `/v1/historical-jobs/${job.id}/result?time_zone=${encodeURIComponent(zone)}`;
+      const blob = await api.blob(path, "text/csv");
       const link = document.createElement("a");
       link.href = URL.createObjectURL(blob);
-      link.download = `${station()}-${job.id}.csv`;
+      link.download = `${station()}-${job.id}-${zone.replaceAll("/", "_")}.csv`;
       link.click();
       setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
     } catch (error) {

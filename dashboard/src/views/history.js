@@ -8,8 +8,8 @@ import { sleep } from "../sleep.js";
 import { jobProgress } from "./history-progress.js";
 import { rangeView } from "./history-range.js";
 import { resultView } from "./history-result.js";
+import { t } from "../i18n.js";
 
-const PROMPT = "Pick a range and press Load.";
 const $ = (id) => document.getElementById(id);
 
 // `station()` and `sensors()` are what a load asks for.
@@ -55,12 +55,12 @@ export function historyView(deps) {
     errors.clear();
     abandon(job);
     reset(); // whatever happens next, the previous job's status and chart are gone
-    if (!station()) return errors.show(new Error("choose a station first"));
-    if (!sensors().length) return errors.show(new Error("choose at least one sensor"));
+    if (!station()) return errors.show(new Error(t("history.need_station")));
+    if (!sensors().length) return errors.show(new Error(t("history.need_sensor")));
     const { start, end, resolution } = range.read();
-    if (!(start < end)) return errors.show(new Error("the range must start before it ends"));
+    if (!(start < end)) return errors.show(new Error(t("history.bad_range")));
     progress.open();
-    progress.set(0, "submitting…");
+    progress.set(0, t("job.submitting"));
     cancelButton.disabled = true;
     let created;
     try {
@@ -72,7 +72,7 @@ export function historyView(deps) {
         resolution,
       });
     } catch (error) {
-      progress.set(0, `failed: ${error.message}`);
+      progress.set(0, t("job.failed", { why: error.message }));
       return errors.show(error);
     }
     const mine = {
@@ -104,7 +104,7 @@ export function historyView(deps) {
     if (update.text !== null) progress.set(update.fraction ?? progress.fraction(), update.text);
     if (update.status === "completed") result.draw(api, mine, () => job === mine);
     if (update.status === "cancelled") showCancelled(mine);
-    if (update.failure) errors.show(new Error(`The history job failed: ${update.failure}`));
+    if (update.failure) errors.show(new Error(t("job.failed_error", { why: update.failure })));
   }
 
   // A job replaced on screen (Load again, a zoom) while it still runs is cancelled: no
@@ -120,7 +120,7 @@ export function historyView(deps) {
       const view = await api.get(`/v1/historical-jobs/${mine.id}`);
       if (job !== mine) return;
       const percent = Math.round(view.progress * 100);
-      progress.set(view.progress, `cancelled at ${percent} % (${view.rows_done.toLocaleString()} rows read)`);
+      progress.set(view.progress, t("job.cancelled_at", { percent, rows: view.rows_done }));
     } catch {
       // the word "cancelled" stays
     }
@@ -152,7 +152,7 @@ export function historyView(deps) {
     if (mine && mine.status === "completed" && result.stop()) return; // the fetch phase
     if (!mine || TERMINAL.has(mine.status)) return;
     cancelButton.disabled = true;
-    progress.say("cancelling…");
+    progress.say(t("job.cancelling"));
     try {
       const answer = await api.request("DELETE", `/v1/historical-jobs/${mine.id}`);
       if (TERMINAL.has(answer.status)) onStatus(mine, answer.status, {});
@@ -183,7 +183,7 @@ export function historyView(deps) {
     controls.hidden = true;
   }
 
-  function prompt(note = PROMPT) {
+  function prompt(note = t("history.prompt")) {
     charts.clear(note);
   }
 

@@ -4,6 +4,7 @@ import { ApiError } from "../api.js";
 import { ago, livePanels, mergeReadings } from "../logic.js";
 import { sleep } from "../sleep.js";
 import { times } from "../times.js";
+import { t } from "../i18n.js";
 
 const LIVE_MINUTES = 10;
 
@@ -26,7 +27,7 @@ export function liveView({ charts, chartNote, errors, chosenSensors, onSensor })
     const mine = { controller: new AbortController(), points: new Map(), station };
     live = mine;
     charts.clear(waiting(lastSeen));
-    chartNote.textContent = `Live: the last ${LIVE_MINUTES} minutes, as readings arrive.`;
+    chartNote.textContent = t("live.note", { minutes: LIVE_MINUTES });
     const path = `/v1/stations/${encodeURIComponent(station)}/live?minutes=${LIVE_MINUTES}`;
     while (live === mine) {
       try {
@@ -55,7 +56,7 @@ export function liveView({ charts, chartNote, errors, chosenSensors, onSensor })
     if (!live) return;
     const horizon = Date.now() / 1000 - LIVE_MINUTES * 60;
     const panels = livePanels(live.points, chosenSensors(), horizon);
-    if (panels.length) charts.draw(panels, "live");
+    if (panels.length) charts.draw(panels, "live", { start: horizon, end: Date.now() / 1000 });
   }
 
   function connect(signedIn) {
@@ -67,9 +68,8 @@ export function liveView({ charts, chartNote, errors, chosenSensors, onSensor })
 
 // What an empty live chart says: a silent station says when it last spoke.
 function waiting(lastSeen) {
-  if (!lastSeen) return "Waiting for readings… (this station has sent none yet)";
+  if (!lastSeen) return t("live.waiting_none");
   const age = Date.now() - Date.parse(lastSeen);
-  if (age < LIVE_MINUTES * 60_000) return "Waiting for readings…";
-  return `No reading in the last ${LIVE_MINUTES} minutes: the last one was ${ago(age)} ` +
-    `(${times().dateTime(new Date(lastSeen))}). Waiting for readings…`;
+  if (age < LIVE_MINUTES * 60_000) return t("live.waiting");
+  return t("live.silent", { minutes: LIVE_MINUTES, ago: ago(age), when: times().dateTime(new Date(lastSeen)) });
 }

@@ -5,6 +5,7 @@ import uPlot from "uplot";
 import { ApiError } from "../api.js";
 import { times } from "../times.js";
 import { alignPromSeries, byLag, count, duration } from "../operations.js";
+import { currentLocale, t } from "../i18n.js";
 
 const $ = (id) => document.getElementById(id);
 const REFRESH_MS = 15000;
@@ -12,16 +13,16 @@ const COLORS = ["#2563eb", "#059669", "#dc2626", "#d97706", "#7c3aed", "#0891b2"
 
 // Each chart: which series of the answer, how a series is named, the y unit.
 const CHARTS = [
-  { id: "rates", title: "Readings per second", unit: "/s",
+  { id: "rates", title: "ops.chart.rates", unit: "/s",
     series: (s) => [
-      ...s.readings_accepted.map((x) => named(x, "accepted")),
-      ...s.readings_stored.map((x) => named(x, "stored")),
+      ...s.readings_accepted.map((x) => named(x, t("ops.series.accepted"))),
+      ...s.readings_stored.map((x) => named(x, t("ops.series.stored"))),
     ] },
-  { id: "lag", title: "Consumer lag (seconds, oldest unconsumed)", unit: "s",
+  { id: "lag", title: "ops.chart.lag", unit: "s",
     series: (s) => s.lag_seconds.map((x) => named(x, x.labels.group)) },
-  { id: "dead-letters", title: "Dead letters in the DLQ", unit: "",
-    series: (s) => s.dead_letters.map((x) => named(x, x.labels.topic ?? "dead letters")) },
-  { id: "queue-wait", title: "Historical job queue wait, p90 (seconds)", unit: "s",
+  { id: "dead-letters", title: "ops.chart.dead_letters", unit: "",
+    series: (s) => s.dead_letters.map((x) => named(x, x.labels.topic ?? t("ops.series.dead_letters"))) },
+  { id: "queue-wait", title: "ops.chart.queue_wait", unit: "s",
     series: (s) => s.queue_wait.map((x) => named(x, x.labels.lane)) },
 ];
 
@@ -70,15 +71,16 @@ export function operationsView({ onUnauthorized }) {
       view = await api.get("/v1/operations?minutes=60");
     } catch (error) {
       if (error instanceof ApiError && error.status === 401) return onUnauthorized();
-      note.textContent = `Not refreshed: ${error.message}`;
+      note.textContent = t("ops.not_refreshed", { message: error.message });
       note.classList.add("stale");
       return;
     } finally {
       loading = false;
     }
     note.classList.remove("stale");
-    note.textContent = `As of ${times().time(view.as_of)} (${times().zone}) · last ${view.minutes} min, ` +
-      `one point per ${view.step_seconds} s · from Prometheus`;
+    note.textContent = t("ops.as_of", {
+      time: times().time(view.as_of), zone: times().zone, minutes: view.minutes, step: view.step_seconds,
+    });
     drawAlerts(view.alerts);
     drawLag(view.lag);
     deadLetters.textContent = count(view.dead_letters);
@@ -88,9 +90,9 @@ export function operationsView({ onUnauthorized }) {
 
   function drawAlerts(rows) {
     const firing = rows.filter((a) => a.state === "firing").length;
-    $("ops-alert-count").textContent = firing ? `${firing} firing` : "none firing";
+    $("ops-alert-count").textContent = firing ? t("ops.firing", { n: firing }) : t("ops.none_firing");
     if (!rows.length) {
-      alerts.replaceChildren(emptyRow(5, "No alerts firing or pending."));
+      alerts.replaceChildren(emptyRow(5, t("ops.no_alerts")));
       return;
     }
     alerts.replaceChildren(...rows.map((a) => {
@@ -100,7 +102,7 @@ export function operationsView({ onUnauthorized }) {
       const runbook = document.createElement("code");
       runbook.textContent = a.runbook; // docs/operations.md#<alert>: what it means, what to do
       tr.append(
-        cell(a.severity), cell(a.name), cell(a.state),
+        cell(word("ops.severity", a.severity)), cell(a.name), cell(word("ops.alert_state", a.state)),
         cell(a.since ? times().dateTime(new Date(a.since)) : "—"), cell(a.summary),
       );
       tr.lastChild.append(" · ", runbook);
@@ -110,7 +112,7 @@ export function operationsView({ onUnauthorized }) {
 
   function drawLag(rows) {
     if (!rows.length) {
-      lag.replaceChildren(emptyRow(5, "No consumer group measured yet (the lag exporter reports groups once they commit)."));
+      lag.replaceChildren(emptyRow(5, t("ops.no_lag")));
       return;
     }
     lag.replaceChildren(...[...rows].sort(byLag).map((r) => {
@@ -130,7 +132,7 @@ export function operationsView({ onUnauthorized }) {
       wrapper.dataset.chart = chart.id;
       wrapper.className = "ops-chart";
       const caption = document.createElement("figcaption");
-      caption.textContent = chart.title;
+      caption.textContent = t(chart.title);
       wrapper.append(caption);
       chartsArea.append(wrapper);
     }
@@ -147,7 +149,7 @@ export function operationsView({ onUnauthorized }) {
     if (!columns.length) {
       const empty = document.createElement("p");
       empty.className = "empty";
-      empty.textContent = "No series in this window.";
+      empty.textContent = t("ops.no_series");
       wrapper.append(empty);
       plots.delete(chart.id);
       return;
@@ -160,18 +162,26 @@ export function operationsView({ onUnauthorized }) {
       scales: { x: { time: true } },
       legend: { live: true },
       series: [
-        { value: (u, v) => (v === null || v === undefined ? "—" : clock.dateTime(v)) },
+        { label: t("chart.time"), value: (u, v) => (v === null || v === undefined ? "—" : clock.dateTime(v)) },
         ...columns.map((c, i) => ({ label: c.label, stroke: COLORS[i % COLORS.length], width: 1.5 })),
       ],
       axes: [
         { values: (u, splits, axis, space, incr) => clock.axis(splits, incr) },
-        { size: 60, values: (u, ticks) => ticks.map((t) => `${+t.toPrecision(3)}${chart.unit}`) },
+        { size: 60, values: (u, ticks) => ticks.map((tick) => `${(+tick.toPrecision(3)).toLocaleString(currentLocale())}${chart.unit}`) },
       ],
     };
     plots.set(chart.id, { plot: new uPlot(opts, data, wrapper), key, wrapper });
   }
 
   return { connect, show, hide };
+}
+
+// A label value in the page's words where the catalogue has it (`page` -> "darurat"),
+// else as Prometheus has it.
+function word(prefix, value) {
+  const key = `${prefix}.${value}`;
+  const text = t(key);
+  return text === key ? value : text;
 }
 
 function widthOf(wrapper) {

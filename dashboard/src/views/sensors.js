@@ -1,5 +1,6 @@
 // The sensor checkboxes of the station shown, and which of them are chosen.
 import { defaultSensors, sensorsFor } from "../logic.js";
+import { t } from "../i18n.js";
 
 // `describe(sensor)` names a sensor as the catalogue does (with its unit).
 export function sensorsView({ onChange, describe }) {
@@ -36,13 +37,13 @@ export function sensorsView({ onChange, describe }) {
       if (kind === "unknown") {
         const note = document.createElement("span");
         note.className = "unknown";
-        note.textContent = " (not catalogued)";
+        note.textContent = t("sensors.not_catalogued");
         label.append(note);
       }
       return label;
     });
     fieldset.replaceChildren(legend, ...boxes);
-    if (!known.length) fieldset.append("This station has sent no readings yet.");
+    if (!known.length) fieldset.append(t("sensors.none_yet"));
   }
 
   return { show, learn, chosen: () => chosen };

@@ -1,7 +1,7 @@
 // Signing in and out. The token is checked against /v1/me before the app is shown, and
 // kept in sessionStorage: gone with the tab, never in a URL.
 import { Api, ApiError } from "../api.js";
-import { useTimeZone } from "../times.js";
+import { t } from "../i18n.js";
 
 const TOKEN_KEY = "scada.token";
 const $ = (id) => document.getElementById(id);
@@ -13,7 +13,9 @@ export function signOut() {
 }
 
 // `onSignedIn(api, me)` starts the app (`me`: GET /v1/me); if it throws, the sign-in counts as failed.
-export function sessionView({ onSignedIn }) {
+// `onMe(api, me)` comes first: the page takes the user's language and zone before any view
+// writes a word.
+export function sessionView({ onMe, onSignedIn }) {
   const form = $("sign-in-form");
   const token = $("token");
   const error = $("sign-in-error");
@@ -38,7 +40,7 @@ export function sessionView({ onSignedIn }) {
       $("app").hidden = false;
       who.hidden = out.hidden = false;
       who.textContent = `${me.name} · ${me.org_id}`;
-      useTimeZone(me.time_zone);
+      onMe(api, me);
       $("zone").hidden = false;
       await onSignedIn(api, me);
       $("station-filter").focus(); // the keyboard starts where the work does, not on <body>
@@ -52,8 +54,8 @@ export function sessionView({ onSignedIn }) {
     error.hidden = false;
     error.textContent =
       failure instanceof ApiError && failure.status === 401
-        ? `Sign-in refused: ${failure.message}.`
-        : `Cannot reach the API: ${failure.message}`;
+        ? t("sign_in.refused", { message: failure.message })
+        : t("sign_in.unreachable", { message: failure.message });
   }
 
   // A reload keeps the tab's session: sign in again with the token it saved.

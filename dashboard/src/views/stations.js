@@ -3,9 +3,9 @@
 import { ApiError } from "../api.js";
 import { times } from "../times.js";
 import { ago, byHealth, byTrouble, countByHealth, stationShown, stationToShow } from "../logic.js";
+import { t } from "../i18n.js";
 
 const $ = (id) => document.getElementById(id);
-const STATE_WORDS = { live: "live", late: "late", silent: "silent", no_data: "never heard from" };
 
 // `onSelect(id, sensors, station)` shows a station; `inLiveMode()` lets the page move its own pick
 // to a sending station (never in history mode, where it would drop the range's job).
@@ -54,11 +54,11 @@ export function stationsView({ inLiveMode, onSelect, onUnauthorized }) {
       body = await api.get("/v1/stations");
     } catch (error) {
       if (error instanceof ApiError && error.status === 401) return onUnauthorized();
-      note.textContent = `Station list not refreshed: ${error.message}`;
+      note.textContent = t("stations.not_refreshed", { message: error.message });
       return;
     }
     const now = Date.parse(body.as_of);
-    note.textContent = body.stations.length ? "" : "No stations granted to you yet.";
+    note.textContent = body.stations.length ? "" : t("stations.none_granted");
     const counts = countByHealth(body.stations);
     for (const button of stateButtons) {
       button.querySelector(".n").textContent = String(counts[button.dataset.state]);
@@ -96,8 +96,9 @@ export function stationsView({ inLiveMode, onSelect, onUnauthorized }) {
       if (!li.hidden) shown++;
     }
     if (stations.size && !shown) {
-      const what = [text && `“${text}”`, state && STATE_WORDS[state]].filter(Boolean).join(" and ");
-      note.textContent = `No station matches ${what}.`;
+      const words = { text, state: state && t(`state.${state}`) };
+      const key = text && state ? "both" : text ? "text" : "state";
+      note.textContent = t(`stations.no_match_${key}`, words);
     } else if (stations.size) {
       note.textContent = "";
     }
@@ -113,15 +114,15 @@ export function stationsView({ inLiveMode, onSelect, onUnauthorized }) {
     li.setAttribute("aria-selected", String(station.station_id === selected));
     li.classList.toggle("selected", station.station_id === selected);
     const mark = document.createElement("span");
-    mark.className = `health health-${station.health}`;
-    mark.setAttribute("aria-label", station.health);
-    mark.title = station.health;
+    mark.classList.add("health", `health-${station.health}`);
+    mark.setAttribute("aria-label", t(`health.${station.health}`));
+    mark.title = t(`health.${station.health}`);
     const name = document.createElement("span");
     name.className = "name";
     name.textContent = station.station_id;
     const seen = document.createElement("span");
     seen.className = "seen";
-    seen.textContent = station.last_seen ? ago(now - Date.parse(station.last_seen)) : "no data";
+    seen.textContent = station.last_seen ? ago(now - Date.parse(station.last_seen)) : t("stations.no_data");
     if (station.last_seen) seen.title = times().dateTime(new Date(station.last_seen));
     li.append(mark, name, seen);
     li.addEventListener("click", () => select(station.station_id));
@@ -149,7 +150,7 @@ export function stationsView({ inLiveMode, onSelect, onUnauthorized }) {
     }
     title.textContent = id;
     if (picked && narrow.matches) openDrawer(false);
-    toggle.textContent = `Stations · ${id}`;
+    toggle.textContent = t("stations.toggle_with", { id });
     onSelect(id, stations.get(id)?.sensors ?? [], stations.get(id) ?? null);
   }
 
