@@ -12,22 +12,47 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+_UTC = b"+00:00"
+_MEMO_MAX = 100_000
+"""Minutes remembered per download (a few MB at most)."""
 
-def rezone_lines(lines: list[bytes], zone: ZoneInfo) -> list[bytes]:
+
+def _moved(instant: bytes, zone: ZoneInfo) -> bytes:
+    return datetime.fromisoformat(instant.decode()).astimezone(zone).isoformat().encode()
+
+
+def rezone_lines(
+    lines: list[bytes], zone: ZoneInfo, memo: dict[bytes, tuple[bytes, bytes]] | None = None
+) -> list[bytes]:
     """``lines`` (CSV rows, no header) with the second cell moved to ``zone``.
 
     A row's first cell is a station id and its second an instant, neither ever quoted
     nor holding a comma (the result's cells are identifiers, instants and numbers).
+    Since 1970 every zone's offset is whole minutes and changes on a minute, so a UTC
+    instant ``YYYY-MM-DDTHH:MM:SS[.ffffff]+00:00`` moves by its minute: ``memo`` keeps
+    each minute's wall-clock prefix and offset, and only the seconds are copied.
     """
+    memo = {} if memo is None else memo
     out = []
     for line in lines:
-        station, sep, rest = line.partition(b",")
-        instant, sep2, tail = rest.partition(b",")
-        if not sep or not instant:
+        cells = line.split(b",", 2)
+        if len(cells) < 2 or not cells[1]:
             out.append(line)
             continue
-        moved = datetime.fromisoformat(instant.decode()).astimezone(zone)
-        out.append(b"".join((station, sep, moved.isoformat().encode(), sep2, tail)))
+        instant = cells[1]
+        if instant.endswith(_UTC) and len(instant) >= 25 and instant[16:17] == b":":
+            minute = instant[:16]
+            known = memo.get(minute)
+            if known is None:
+                whole = _moved(minute + b":00" + _UTC, zone)
+                known = (whole[:16], whole[19:])
+                if len(memo) < _MEMO_MAX:
+                    memo[minute] = known
+            moved = known[0] + instant[16:-6] + known[1]
+        else:
+            moved = _moved(instant, zone)
+        cells[1] = moved
+        out.append(b",".join(cells))
     return out
 
 
@@ -36,6 +61,7 @@ class Rezoner:
 
     def __init__(self, zone: ZoneInfo) -> None:
         self.zone = zone
+        self.memo: dict[bytes, tuple[bytes, bytes]] = {}
         self.rest = b""
         self.header_done = False
 
@@ -46,7 +72,8 @@ class Rezoner:
         if not self.header_done and lines:
             head = [lines.pop(0)]
             self.header_done = True
-        return b"".join(line + b"\n" for line in head + rezone_lines(lines, self.zone))
+        moved = rezone_lines(lines, self.zone, self.memo)
+        return b"".join(line + b"\n" for line in head + moved)
 
     def end(self) -> bytes:
         if not self.rest:
@@ -55,4 +82,4 @@ class Rezoner:
         if not self.header_done:
             self.header_done = True
             return last
-        return rezone_lines([last], self.zone)[0]
+        return rezone_lines([last], self.zone, self.memo)[0]

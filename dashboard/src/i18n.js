@@ -4,9 +4,8 @@
 import en from "./i18n/en.js";
 import id from "./i18n/id.js";
 
+// Each language's catalogue; index.html's language buttons name each in its own words.
 export const CATALOGUES = { en, id };
-// Each language in its own words, as the language menu lists them.
-export const LANGUAGES = { en: "English", id: "Bahasa Indonesia" };
 
 let language = "en";
 let locale = "en";
@@ -14,18 +13,25 @@ let locale = "en";
 // The language to show: the user's setting, else the one picked on this browser, else the
 // first of the browser's preferences we speak, else English.
 export function pickLanguage(setting, picked, preferences = []) {
-  for (const candidate of [setting, picked]) if (candidate in CATALOGUES) return candidate;
+  for (const candidate of [setting, picked]) if (speaks(candidate)) return candidate;
   for (const tag of preferences) {
-    const base = String(tag).toLowerCase().split("-")[0];
-    if (base in CATALOGUES) return base;
+    const base = baseOf(tag);
+    if (speaks(base)) return base;
   }
   return "en";
 }
 
+const speaks = (code) => typeof code === "string" && Object.hasOwn(CATALOGUES, code);
+// "id-ID" -> "id"; "in" is Indonesian's old tag (some Android browsers still send it).
+const baseOf = (tag) => {
+  const base = String(tag).toLowerCase().split("-")[0];
+  return base === "in" ? "id" : base;
+};
+
 // The locale of `lang`'s numbers and dates: the browser's own variant of it (en-GB writes
 // 1/12/2026, en-US 12/1/2026), else the language's usual one.
 export function localeFor(lang, preferences = []) {
-  const own = preferences.find((tag) => String(tag).toLowerCase().split("-")[0] === lang);
+  const own = preferences.find((tag) => baseOf(tag) === lang && !String(tag).toLowerCase().startsWith("in"));
   return own ?? (lang === "id" ? "id-ID" : "en");
 }
 
@@ -33,7 +39,7 @@ export function localeFor(lang, preferences = []) {
 // plural rules of `localeTag` for `params.n`. A key the catalogue lacks falls back to
 // English, then to the key itself (test/i18n.test.mjs keeps both from happening).
 export function translate(catalogue, localeTag, key, params = {}) {
-  let entry = catalogue[key] ?? en[key] ?? key;
+  let entry = (Object.hasOwn(catalogue, key) ? catalogue[key] : Object.hasOwn(en, key) ? en[key] : null) ?? key;
   if (typeof entry === "object") {
     const form = new Intl.PluralRules(localeTag).select(Number(params.n ?? 0));
     entry = entry[form] ?? entry.other;
@@ -48,12 +54,12 @@ function format(value) {
 
 export const t = (key, params) => translate(CATALOGUES[language], locale, key, params);
 // Whether the catalogues have words for `key` (a default sensor's name, say).
-export const known = (key) => key in CATALOGUES[language] || key in en;
+export const known = (key) => Object.hasOwn(CATALOGUES[language], key) || Object.hasOwn(en, key);
 export const currentLanguage = () => language;
 export const currentLocale = () => locale;
 
 export function useLanguage(lang, preferences = []) {
-  language = lang in CATALOGUES ? lang : "en";
+  language = speaks(lang) ? lang : "en";
   locale = localeFor(language, preferences);
 }
 

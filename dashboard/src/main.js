@@ -77,6 +77,8 @@ const views = viewsView({
 });
 const session = sessionView({
   onMe: (api, me) => language.signedIn(api, me),
+  // After a language pick's reload, on the button pressed; else on the station filter.
+  focus: () => language.restoreFocus() || document.getElementById("station-filter").focus(),
   // Live and history first: the first station list may already pick a station to show.
   onSignedIn: async (api, me) => {
     try {
@@ -111,4 +113,4 @@ function showMode(mode) {
   }
 }
 
-session.resume();
+if (!session.resume()) language.restoreFocus();

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +21,8 @@ from historical_service.routes.jobs import own_job
 from historical_service.state import ApiState
 from historical_service.users import User
 from schemas.users import check_time_zone
+
+log = logging.getLogger(__name__)
 
 
 class JobNotReady(Conflict):
@@ -70,10 +73,15 @@ def _zone(name: str) -> ZoneInfo | None:
 async def _stream_file(path: Path, zone: ZoneInfo | None = None) -> AsyncIterator[bytes]:
     handle = await asyncio.to_thread(path.open, "rb")
     rezoner = Rezoner(zone) if zone else None
-    try:  # each read (and rezoning) in a thread: the event loop never waits on either
+    # Each read, and each chunk's rezoning, in a thread: the event loop never waits on
+    # the disk, and shares the CPU with a rezoning download (~200k rows/s here).
+    try:
         while chunk := await asyncio.to_thread(handle.read, 1 << 20):
             yield await asyncio.to_thread(rezoner.feed, chunk) if rezoner else chunk
         if rezoner:
             yield rezoner.end()
+    except Exception:
+        log.exception("result %s: the CSV download stopped part way", path.name)
+        raise
     finally:
         handle.close()

@@ -812,7 +812,7 @@ async def test_an_indonesian_browser_gets_the_page_in_bahasa_indonesia(
         )
         await check("2-stations")
         await pick(silent)
-        await expect(page.get_by_test_id("chart")).to_contain_text("yang terakhir 3 jam lalu")
+        await expect(page.get_by_test_id("chart")).to_contain_text("pembacaan terakhir 3 jam lalu")
         await check("3-silent-live")
         await pick(sending)
         chart = page.get_by_test_id("chart")
@@ -857,9 +857,13 @@ async def test_an_indonesian_browser_gets_the_page_in_bahasa_indonesia(
         )
         assert leaks == {}, f"English left on the page: {leaks}"
 
-        await page.get_by_test_id("language").select_option("en")
+        await expect(page.get_by_test_id("language-id")).to_have_attribute("aria-pressed", "true")
+        await page.get_by_test_id("language-en").click()
         await expect(page.locator("html")).to_have_attribute("lang", "en", timeout=15_000)
         await expect(page.get_by_test_id("mode-live")).to_have_text("Live")
+        # The page reloaded in English, signed in, the keyboard on the button pressed.
+        await expect(page.get_by_test_id("language-en")).to_be_focused()
+        await expect(page.get_by_test_id("language-en")).to_have_attribute("aria-pressed", "true")
         me = await site.api.get("/v1/me", headers={"authorization": f"Bearer {token}"})
         assert me.json()["language"] == "en"  # the user's setting now, not just this tab's
         await site.shot(page, f"{shot}-6-english")

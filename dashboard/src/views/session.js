@@ -15,7 +15,8 @@ export function signOut() {
 // `onSignedIn(api, me)` starts the app (`me`: GET /v1/me); if it throws, the sign-in counts as failed.
 // `onMe(api, me)` comes first: the page takes the user's language and zone before any view
 // writes a word.
-export function sessionView({ onMe, onSignedIn }) {
+// `focus()` puts the keyboard where the work starts once signed in.
+export function sessionView({ onMe, onSignedIn, focus }) {
   const form = $("sign-in-form");
   const token = $("token");
   const error = $("sign-in-error");
@@ -43,7 +44,7 @@ export function sessionView({ onMe, onSignedIn }) {
       onMe(api, me);
       $("zone").hidden = false;
       await onSignedIn(api, me);
-      $("station-filter").focus(); // the keyboard starts where the work does, not on <body>
+      focus(); // the keyboard starts where the work does, not on <body>
     } catch (failure) {
       sessionStorage.removeItem(TOKEN_KEY);
       showError(failure);
@@ -58,10 +59,12 @@ export function sessionView({ onMe, onSignedIn }) {
         : t("sign_in.unreachable", { message: failure.message });
   }
 
-  // A reload keeps the tab's session: sign in again with the token it saved.
+  // A reload keeps the tab's session: sign in again with the token it saved. True if
+  // there was one.
   function resume() {
     const saved = sessionStorage.getItem(TOKEN_KEY);
     if (saved) signIn(saved);
+    return Boolean(saved);
   }
 
   return { resume };

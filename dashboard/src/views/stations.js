@@ -96,7 +96,7 @@ export function stationsView({ inLiveMode, onSelect, onUnauthorized }) {
       if (!li.hidden) shown++;
     }
     if (stations.size && !shown) {
-      const words = { text, state: state && t(`state.${state}`) };
+      const words = { text, state: state && t(`health.${state}`) };
       const key = text && state ? "both" : text ? "text" : "state";
       note.textContent = t(`stations.no_match_${key}`, words);
     } else if (stations.size) {
