@@ -58,6 +58,18 @@ async def ensure_topics(
         await admin.close()
 
 
+async def cluster_size(bootstrap: str, request_timeout_ms: int = 15_000) -> int:
+    """How many brokers the cluster at ``bootstrap`` has."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=request_timeout_ms)
+    try:
+        await admin.start()
+        return len((await admin.describe_cluster())["brokers"])
+    except KafkaError as exc:
+        raise ServerUnavailable(f"Kafka at {bootstrap} did not answer: {exc}") from exc
+    finally:
+        await admin.close()
+
+
 async def _reconcile(
     admin: AIOKafkaAdminClient, topics: tuple[Topic[Any], ...], override: int | None
 ) -> list[TopicChange]:

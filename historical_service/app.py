@@ -14,10 +14,12 @@ from starlette.routing import Route
 from base.http.responses import ORJSONResponse, exception_handlers, prometheus_metrics
 from base.kafka_clients import durable_producer
 from base.startup import prepare_platform
+from historical_service.alarm_feed import AlarmFeed
 from historical_service.events import EventBroker
 from historical_service.live import LiveFeed
 from historical_service.openapi import OPENAPI
 from historical_service.routes import (
+    alarms,
     assets,
     dashboard,
     jobs,
@@ -44,13 +46,17 @@ def create_app(settings: HistoricalSettings) -> Starlette:
         producer = durable_producer(bootstrap, client_id="historical-api")
         broker = EventBroker(bootstrap, topics.historical_events)
         live = LiveFeed(bootstrap, topics.readings, producer, sink_group=settings.sink_group)
+        alarm_feed = AlarmFeed(bootstrap, topics.alarms)
         try:
             await producer.start()
             await broker.start()
             await live.start()
-            app.state.api = ApiState(settings, pool, producer, topics, broker, live)
+            await alarm_feed.start()
+            app.state.api = ApiState(settings, pool, producer, topics, broker, live, alarm_feed)
+            await alarms.publish_all_rules(app.state.api)
             yield
         finally:
+            await alarm_feed.stop()
             await live.stop()
             await broker.stop()
             await producer.stop()
@@ -72,6 +78,15 @@ def create_app(settings: HistoricalSettings) -> Starlette:
             Route("/v1/sensors/{name}", sensors.put_sensor, methods=["PUT"]),
             Route("/v1/sensors/{name}", sensors.delete_sensor, methods=["DELETE"]),
             Route("/v1/stations/{station_id}/live", streams.live_readings),
+            Route("/v1/alarm-rules", alarms.list_rules, methods=["GET"]),
+            Route("/v1/alarm-rules/{rule_id}", alarms.put_alarm_rule, methods=["PUT"]),
+            Route("/v1/alarm-rules/{rule_id}", alarms.delete_alarm_rule, methods=["DELETE"]),
+            Route("/v1/alarms", alarms.list_alarms, methods=["GET"]),
+            Route("/v1/alarms/history", alarms.alarm_history, methods=["GET"]),
+            Route("/v1/alarms/stream", streams.alarm_stream, methods=["GET"]),
+            Route("/v1/alarms/{key}/acknowledge", alarms.acknowledge, methods=["POST"]),
+            Route("/v1/alarms/{key}/shelve", alarms.shelve, methods=["POST"]),
+            Route("/v1/alarms/{key}/unshelve", alarms.unshelve, methods=["POST"]),
             Route("/openapi.json", _openapi),
             Route("/metrics", prometheus_metrics),
             *assets.routes(settings.effective_dashboard_dir),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from historical_service.routes.jobs import JobRequest
+from schemas.alarms import AlarmRuleSpec, ShelveRequest
 from schemas.readings import IDENTIFIER_PATTERN
 from schemas.sensors import SensorSpec
 from schemas.users import DisplaySettings
@@ -61,6 +62,137 @@ _SENSOR = [
         "schema": {"type": "string", "pattern": IDENTIFIER_PATTERN},
     }
 ]
+
+_RULE = [
+    {
+        "name": "rule_id",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "pattern": IDENTIFIER_PATTERN},
+    }
+]
+
+_ALARM = [
+    {
+        "name": "key",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "format": "uuid"},
+        "description": "the alarm's key, as GET /v1/alarms lists it",
+    }
+]
+
+_ALARM_ACTION = {
+    "202": "the transition is in Kafka; the alarm sink applies it (event_id)",
+    "404": "no such alarm of the user's organisation and granted stations",
+    "422": "the key is no UUID",
+}
+
+_ALARMS: dict[str, Any] = {
+    "/v1/alarm-rules": {
+        "get": _op("The organisation's alarm rules, by id", {"200": "org_id, rules"}),
+    },
+    "/v1/alarm-rules/{rule_id}": {
+        "put": _op(
+            "Create or replace an alarm rule (org-admin role): limits HH/H/L/LL with deadband "
+            "and on-delay, rate of change over a window, or no data; for one station of the "
+            "organisation or all of them ('*'). Saved and published to the evaluators "
+            "together",
+            {
+                "200": "the rule",
+                "403": "the user lacks the org-admin role",
+                "409": "the organisation has 500 rules",
+                "413": "a body over 4 KiB",
+                "422": "an invalid rule, each field named, or a station of another organisation",
+            },
+            parameters=_RULE,
+            requestBody={
+                "required": True,
+                "content": {"application/json": {"schema": AlarmRuleSpec.model_json_schema()}},
+            },
+        ),
+        "delete": _op(
+            "Remove an alarm rule (org-admin role); its active alarms are cleared",
+            {
+                "200": "removed",
+                "403": "the user lacks the org-admin role",
+                "404": "no such rule",
+                "422": "an invalid rule id",
+            },
+            parameters=_RULE,
+        ),
+    },
+    "/v1/alarms": {
+        "get": _op(
+            "The alarms of the user's stations not in the normal state (?all=true: every "
+            "one), worst first: key, alarm_id, condition, severity, state "
+            "(active_unacknowledged, active_acknowledged, returned_unacknowledged, normal), "
+            "shelved, values and who acknowledged or shelved them",
+            {"200": "alarms, as_of"},
+            parameters=[{"name": "all", "in": "query", "schema": {"type": "boolean"}}],
+        ),
+    },
+    "/v1/alarms/history": {
+        "get": _op(
+            "The audit trail: every transition of the user's stations from ?start (default "
+            "a day ago) to ?end (default now), newest first, at most ?limit (1-1000, 200)",
+            {
+                "200": "events, start, end",
+                "403": "?station is not granted to the user",
+                "422": "start, end or limit invalid",
+            },
+            parameters=[
+                {
+                    "name": "start",
+                    "in": "query",
+                    "schema": {"type": "string", "format": "date-time"},
+                },
+                {"name": "end", "in": "query", "schema": {"type": "string", "format": "date-time"}},
+                {"name": "station", "in": "query", "schema": {"type": "string"}},
+                {
+                    "name": "limit",
+                    "in": "query",
+                    "schema": {"type": "integer", "minimum": 1, "maximum": 1000},
+                },
+            ],
+        ),
+    },
+    "/v1/alarms/stream": {
+        "get": _op(
+            "Server-Sent Events: an `alarm` event (an AlarmTransition: raised, cleared, "
+            "acknowledged, shelved, unshelved) per transition of the user's stations from "
+            "now on; read GET /v1/alarms for the state on (re)connecting",
+            {
+                "200": "text/event-stream",
+                "429": "the user has SCADA_MAX_STREAMS_PER_USER (8) streams open",
+            },
+        ),
+    },
+    "/v1/alarms/{key}/acknowledge": {
+        "post": _op(
+            "Acknowledge the alarm (by the user)",
+            {**_ALARM_ACTION, "409": "already acknowledged"},
+            parameters=_ALARM,
+        ),
+    },
+    "/v1/alarms/{key}/shelve": {
+        "post": _op(
+            "Shelve the alarm for ?minutes (1 to a week) with a reason; it is unshelved when "
+            "the time is up",
+            {**_ALARM_ACTION, "413": "a body over 1 KiB"},
+            parameters=_ALARM,
+            requestBody={
+                "required": True,
+                "content": {"application/json": {"schema": ShelveRequest.model_json_schema()}},
+            },
+        ),
+    },
+    "/v1/alarms/{key}/unshelve": {
+        "post": _op(
+            "Unshelve the alarm", {**_ALARM_ACTION, "409": "not shelved"}, parameters=_ALARM
+        ),
+    },
+}
 
 OPENAPI: dict[str, Any] = {
     "openapi": "3.1.0",
@@ -274,6 +406,7 @@ OPENAPI: dict[str, Any] = {
                 ],
             ),
         },
+        **_ALARMS,
     },
     "components": {
         "schemas": {"Error": _ERROR},

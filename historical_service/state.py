@@ -9,6 +9,7 @@ from uuid import UUID
 import asyncpg
 from aiokafka import AIOKafkaProducer
 
+from historical_service.alarm_feed import AlarmFeed
 from historical_service.events import EventBroker
 from historical_service.live import LiveFeed
 from historical_service.settings import HistoricalSettings
@@ -23,5 +24,6 @@ class ApiState:
     topics: TopicSet
     events: EventBroker
     live: LiveFeed
+    alarms: AlarmFeed
     streams: Counter[UUID] = field(default_factory=Counter)
     """Open SSE streams per user."""

@@ -12,3 +12,9 @@ SINK_GROUP = "scada.stream-processors.timescaledb"
 
 HISTORICAL_WORKERS_GROUP = "scada.historical.workers"
 """Prefix of the historical workers' groups: one per lane (``….interactive``, ``….bulk``)."""
+
+ALARM_SINK_GROUP = "scada.stream-processors.alarms"
+"""The stream processors storing alarm transitions in TimescaleDB."""
+
+ALARM_EVALUATOR_GROUP = "scada.alarm-evaluator"
+"""The faust application evaluating alarm rules on the readings (its app id)."""

@@ -12,6 +12,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import TypeAdapter
 
+from schemas.alarms import AlarmRule, AlarmTransition
 from schemas.historical import HISTORICAL_JOB_EVENT, RunHistoricalQuery
 from schemas.readings import ReadingDeadLettered, StationReadingsAccepted
 
@@ -111,11 +112,41 @@ HISTORICAL_EVENTS: Topic[Any] = Topic(
     description="Job lifecycle events: queued, progress, completed, failed, cancelled.",
 )
 
+ALARM_RULES: Topic[AlarmRule] = Topic(
+    name="scada.alarm-rules.v1",
+    key="org_id/rule_id",
+    values=TypeAdapter(AlarmRule),
+    schema_version=1,
+    partitions=1,
+    replication_factor=3,
+    retention_ms=-1,
+    cleanup_policy="compact",
+    # A deleted rule's tombstone stays a day, so that an evaluator catching up sees it.
+    extra_config={"delete.retention.ms": str(_DAY_MS), "min.compaction.lag.ms": "0"},
+    description="Every organisation's alarm rules, the latest per key (a tombstone: deleted). "
+    "The database's alarms.rules is the truth; the API publishes each change here and "
+    "republishes them all at start, and every evaluator reads the whole topic.",
+)
+
+ALARMS: Topic[AlarmTransition] = Topic(
+    name="scada.alarms.v1",
+    key="station_id",
+    values=TypeAdapter(AlarmTransition),
+    schema_version=1,
+    partitions=6,
+    replication_factor=3,
+    retention_ms=7 * _DAY_MS,
+    description="Alarm transitions (raised, cleared by the evaluator; acknowledged, shelved, "
+    "unshelved by operators), each with a stable event_id; one station's stay ordered.",
+)
+
 ALL_TOPICS: tuple[Topic[Any], ...] = (
     READINGS,
     READINGS_DLQ,
     HISTORICAL_REQUESTS,
     HISTORICAL_EVENTS,
+    ALARM_RULES,
+    ALARMS,
 )
 
 
@@ -131,6 +162,8 @@ class TopicSet:
     readings_dlq: Topic[ReadingDeadLettered]
     historical_requests: Topic[RunHistoricalQuery]
     historical_events: Topic[Any]
+    alarm_rules: Topic[AlarmRule]
+    alarms: Topic[AlarmTransition]
 
     @classmethod
     def for_namespace(cls, namespace: str = "") -> TopicSet:
@@ -142,7 +175,16 @@ class TopicSet:
             readings_dlq=named(READINGS_DLQ),
             historical_requests=named(HISTORICAL_REQUESTS),
             historical_events=named(HISTORICAL_EVENTS),
+            alarm_rules=named(ALARM_RULES),
+            alarms=named(ALARMS),
         )
 
     def all(self) -> tuple[Topic[Any], ...]:
-        return (self.readings, self.readings_dlq, self.historical_requests, self.historical_events)
+        return (
+            self.readings,
+            self.readings_dlq,
+            self.historical_requests,
+            self.historical_events,
+            self.alarm_rules,
+            self.alarms,
+        )

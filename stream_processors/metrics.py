@@ -27,10 +27,22 @@ DEAD_LETTERED = Counter(
 )
 # Every reason exists from the start at 0: a counter born at 1 shows no increase, and the
 # first dead letter of a process would never fire ReadingsDeadLettered.
-DEAD_LETTER_REASONS = ("invalid_message", "database_refused", "unstorable")
+DEAD_LETTER_REASONS = (
+    "invalid_message",
+    "database_refused",
+    "unstorable",
+    "invalid_alarm",
+    "refused_alarm",
+)
 for _reason in DEAD_LETTER_REASONS:
     DEAD_LETTERED.labels(reason=_reason)
 DB_RETRIES = Counter(
     "scada_sink_db_retries_total", "Batch writes retried because the database was unavailable."
 )
 COMMITS = Counter("scada_sink_offset_commits_total", "Offset commits, by outcome.", ["outcome"])
+ALARM_EVENTS = Counter(
+    "scada_alarm_sink_events_total",
+    "Alarm transitions read by the alarm sink, by type and outcome (stored, or a duplicate "
+    "already stored).",
+    ["type", "outcome"],
+)

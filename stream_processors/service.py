@@ -1,15 +1,18 @@
-"""Composition root of the stream processors: clients in, a running sink out."""
+"""Composition root of the stream processors: clients in, the running sinks out (readings,
+and alarm transitions; one process, two consumer groups)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from base.kafka_clients import durable_producer
 from base.startup import prepare_platform
+from stream_processors.alarm_sink import AlarmSink
 from stream_processors.settings import ProcessorSettings
 from stream_processors.sink import TimescaleSink
 from stream_processors.writer import prepare_connection
@@ -51,8 +54,48 @@ async def run_sink(settings: ProcessorSettings, stop: asyncio.Event) -> None:
         sink.subscribe()
         await consumer.start()
         log.info("sink consuming %s as group %s", topics.readings.name, settings.consumer_group)
-        await sink.run(stop)
+        alarms = asyncio.create_task(_run_alarm_sink(settings, producer, pool, stop))
+        try:
+            await sink.run(stop)
+        finally:
+            stop.set()
+            await alarms
     finally:
         await consumer.stop()
         await producer.stop()
         await pool.close()
+
+
+async def _run_alarm_sink(
+    settings: ProcessorSettings,
+    producer: AIOKafkaProducer,
+    pool: asyncpg.Pool,
+    stop: asyncio.Event,
+) -> None:
+    """The alarm sink until ``stop``; a crash of it (a bug) is logged and it starts again
+    after a pause, without taking the readings sink down with it."""
+    while not stop.is_set():
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=settings.effective_kafka_bootstrap,
+            group_id=settings.alarm_sink_group,
+            client_id="stream-processors-alarms",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            isolation_level="read_committed",
+        )
+        sink = AlarmSink(consumer, producer, pool, settings.topics, settings)
+        try:
+            sink.subscribe()
+            await consumer.start()
+            log.info(
+                "alarm sink consuming %s as %s",
+                settings.topics.alarms.name,
+                settings.alarm_sink_group,
+            )
+            await sink.run(stop)
+        except Exception:
+            log.exception("the alarm sink failed; starting it again in 5 s")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 5)
+        finally:
+            await consumer.stop()

@@ -5,11 +5,12 @@ from __future__ import annotations
 from pydantic import Field
 
 from base.settings import PlatformSettings
-from schemas.groups import SINK_GROUP
+from schemas.groups import ALARM_SINK_GROUP, SINK_GROUP
 
 
 class ProcessorSettings(PlatformSettings):
     consumer_group: str = Field(default=SINK_GROUP)
+    alarm_sink_group: str = Field(default=ALARM_SINK_GROUP)
     batch_max_readings: int = Field(default=20_000, ge=1, description="Readings per DB write.")
     batch_max_wait_ms: int = Field(default=200, ge=1, description="Longest wait to fill a batch.")
     metrics_host: str = Field(default="127.0.0.1")

@@ -193,6 +193,7 @@ def processor_settings(backends: Backends, database_url: str, unique: str) -> An
         database_url=database_url,
         topic_namespace=unique,
         consumer_group=f"{unique}.sink",
+        alarm_sink_group=f"{unique}.alarms",
         batch_max_wait_ms=50,
         metrics_port=0,
     )

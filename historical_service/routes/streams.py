@@ -1,4 +1,5 @@
-"""The two server-sent event feeds: a user's job events, and one station's live readings.
+"""The server-sent event feeds: a user's job events, one station's live readings, and the
+alarm transitions of a user's stations.
 
 Both send a heartbeat comment every ``stream_heartbeat_seconds`` and at each one check
 that their user was not revoked; a user holds at most ``max_streams_per_user``
@@ -96,6 +97,32 @@ async def live_readings(request: Request, user: User, state: ApiState) -> Respon
                 return
             else:
                 yield b"event: readings\ndata: " + frame + b"\n\n"
+
+    return _event_stream(stream(), end)
+
+
+@authenticated
+async def alarm_stream(request: Request, user: User, state: ApiState) -> Response:
+    """SSE: an ``alarm`` event per transition of the user's stations, from now on (read
+    ``GET /v1/alarms`` for the state as it is; this brings what changes)."""
+    granted = await stations.station_ids(state.pool, user)
+    slot = StreamSlot(state, user)
+    watch = state.alarms.watch(user, granted)
+
+    def end() -> None:
+        state.alarms.unwatch(watch)
+        slot.release()
+
+    async def stream() -> AsyncGenerator[bytes, None]:
+        yield b"retry: 2000\n: connected\n\n"
+        async for item in _until_revoked(watch.queue.get, state, user):
+            if isinstance(item, Heartbeat):
+                yield b": heartbeat\n\n"
+            elif item is None:  # fell too far behind: end, the browser reconnects
+                return
+            else:
+                data = item.model_dump_json()
+                yield f"id: {item.event_id}\nevent: alarm\ndata: {data}\n\n".encode()
 
     return _event_stream(stream(), end)
 

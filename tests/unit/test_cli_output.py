@@ -31,7 +31,17 @@ def _commands(group: TyperGroup, path: tuple[str, ...] = ()) -> list[tuple[str, 
 
 ROOT = typer.main.get_group(app)
 EVERY = _commands(ROOT)
-LEAVES = [c for c in EVERY if not isinstance(ROOT.commands.get(c[0]), TyperGroup) or len(c) > 1]
+
+
+def _is_group(path: tuple[str, ...]) -> bool:
+    command: object = ROOT
+    for name in path:
+        assert isinstance(command, TyperGroup)
+        command = command.commands[name]
+    return isinstance(command, TyperGroup)
+
+
+LEAVES = [c for c in EVERY if not _is_group(c)]  # groups (``alarms rules``) have no --json
 
 
 def _help(*command: str) -> str:

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from schemas.export import export_json_schemas
 from schemas.historical import HistoricalJobCancelled, HistoricalJobProgressed
 from schemas.readings import Reading, StationReadingsAccepted
-from schemas.topics import ALL_TOPICS, HISTORICAL_EVENTS, READINGS
+from schemas.topics import ALARM_RULES, ALL_TOPICS, HISTORICAL_EVENTS, READINGS
 
 
 def _accepted(**overrides: object) -> StationReadingsAccepted:
@@ -28,13 +28,15 @@ def _accepted(**overrides: object) -> StationReadingsAccepted:
     return StationReadingsAccepted.model_validate({**fields, **overrides})
 
 
-def test_the_four_topics_are_declared_once_with_their_spec_names() -> None:
+def test_the_topics_are_declared_once_with_their_spec_names() -> None:
     names = [t.name for t in ALL_TOPICS]
     assert names == [
         "scada.readings.v1",
         "scada.readings.dlq.v1",
         "scada.historical.requests.v1",
         "scada.historical.events.v1",
+        "scada.alarm-rules.v1",
+        "scada.alarms.v1",
     ]
     assert READINGS.key == "station_id"
     assert READINGS.partitions == 12
@@ -43,8 +45,12 @@ def test_the_four_topics_are_declared_once_with_their_spec_names() -> None:
 def test_every_topic_config_names_retention_and_cleanup() -> None:
     for topic in ALL_TOPICS:
         config = topic.config(replication_factor=3)
-        assert config["cleanup.policy"] == "delete"
-        assert int(config["retention.ms"]) > 0
+        if topic is ALARM_RULES:  # the latest rule per key, kept for ever
+            assert config["cleanup.policy"] == "compact"
+            assert config["retention.ms"] == "-1"
+        else:
+            assert config["cleanup.policy"] == "delete"
+            assert int(config["retention.ms"]) > 0
         assert config["min.insync.replicas"] == "2"
         assert topic.config(replication_factor=1)["min.insync.replicas"] == "1"
 

@@ -8,6 +8,7 @@ import typer
 
 from base.errors import ScadaError
 from tooling.cli import (
+    alarms_cmd,
     bench_cmd,
     dlq_cmd,
     jobs_cmd,
@@ -39,6 +40,7 @@ app.add_typer(users_cmd.app, name="users")
 app.add_typer(jobs_cmd.app, name="jobs")
 app.add_typer(dlq_cmd.app, name="dlq")
 app.add_typer(sensors_cmd.app, name="sensors")
+app.add_typer(alarms_cmd.app, name="alarms")
 app.command("status")(status_cmd.status)
 app.command("lag")(lag_cmd.lag)
 app.command("simulate")(simulate_cmd.simulate)

@@ -1,4 +1,5 @@
-"""The pipeline's own services as local processes: gateway, stream processors, simulator."""
+"""The pipeline's own services as local processes: gateway, stream processors, historical
+API and workers, the alarm evaluator, the simulator."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import httpx
 
+from alarm_evaluator.settings import EvaluatorSettings
 from historical_service.settings import HistoricalSettings
 from ingest_gateway.settings import GatewaySettings
 from stream_processors.settings import ProcessorSettings
@@ -44,9 +46,16 @@ class PipelineServices:
     processors: Service
     historical_api: Service
     historical_workers: Service
+    alarm_evaluator: Service
 
     def all(self) -> tuple[Service, ...]:
-        return (self.gateway, self.processors, self.historical_api, self.historical_workers)
+        return (
+            self.gateway,
+            self.processors,
+            self.historical_api,
+            self.historical_workers,
+            self.alarm_evaluator,
+        )
 
     def simulator(self, stations: int, rate: float, history: tuple[str, ...] = ()) -> Service:
         """Live traffic from ``stations`` demo stations, plus any ``history`` options."""
@@ -67,10 +76,12 @@ def pipeline_services() -> PipelineServices:
     gateway = GatewaySettings()
     processors = ProcessorSettings()
     historical = HistoricalSettings()
+    evaluator = EvaluatorSettings()
     gateway_url = f"http://{gateway.host}:{gateway.port}"
     api_url = f"http://{historical.api_host}:{historical.api_port}"
     processors_at = f"{processors.metrics_host}:{processors.metrics_port}"
     workers_at = f"{historical.worker_metrics_host}:{historical.worker_metrics_port}"
+    evaluator_at = f"{evaluator.metrics_host}:{evaluator.metrics_port}"
     return PipelineServices(
         gateway=Service("gateway", "ingest_gateway", gateway_url, f"{gateway_url}/healthz"),
         processors=Service(
@@ -88,6 +99,9 @@ def pipeline_services() -> PipelineServices:
             workers_at,
             f"http://{workers_at}/metrics",
             ("worker",),
+        ),
+        alarm_evaluator=Service(
+            "alarm-evaluator", "alarm_evaluator", evaluator_at, f"http://{evaluator_at}/metrics"
         ),
     )
 
