@@ -53,6 +53,7 @@ FATAL = 70
 evaluates it again: nothing past it was committed)."""
 SEND_TIMEOUT = 60.0
 SESSION_TIMEOUT = 10.0
+STATE_MAX_BYTES = 8 * 1024 * 1024
 TABLE = "stations"
 
 
@@ -83,6 +84,7 @@ def changelog_topic(settings: EvaluatorSettings) -> Topic[Any]:
         replication_factor=readings.replication_factor,
         retention_ms=-1,
         cleanup_policy="compact",
+        extra_config={"max.message.bytes": str(STATE_MAX_BYTES)},
         description="The alarm evaluator's per-station state (internal).",
     )
 
@@ -94,6 +96,8 @@ class Evaluator:
         self.settings = settings
         self.rules = Rules()
         self.rules_ready = asyncio.Event()
+        self.positioned = asyncio.Event()
+        """Set once the readings partitions are back at their offsets after a rebalance."""
         topics = settings.topics
         brokers = [f"kafka://{hp.strip()}" for hp in settings.effective_kafka_bootstrap.split(",")]
         self.app = _App(
@@ -114,6 +118,12 @@ class Evaluator:
             broker_heartbeat_interval=2.0,
             key_serializer="raw",
             value_serializer="raw",
+            # Where faust would keep a table's files (a memory store keeps none), not the
+            # working directory.
+            datadir=str(settings.home / "alarm-evaluator"),
+            # A station's state is one changelog record (decisions/0011: a few kB; rate
+            # windows are capped): room for the largest an organisation's 500 rules make.
+            producer_max_request_size=STATE_MAX_BYTES,
         )
         self.readings_name = topics.readings.name
         self.ticks_name = ticks_topic(settings).name
@@ -126,6 +136,7 @@ class Evaluator:
             TABLE, partitions=topics.readings.partitions, key_type=bytes, value_type=bytes
         )
         self.app.agent(self.inputs, name="evaluate")(self._evaluate)
+        self.app.before_rebalance = self.positioned.clear
         self.app.after_rebalance = self._rewind
         self.app.timer(settings.silence_check_seconds)(self._tick)
         self.app.task(self._load_rules)
@@ -136,8 +147,15 @@ class Evaluator:
         await self.rules_ready.wait()
         manual: Any = stream.noack()  # type: ignore[attr-defined]  # faust's StreamT lacks it
         async for event in manual.events():
+            message = event.message
+            if message.topic == self.readings_name and not self.positioned.is_set():
+                # Read before this rebalance's rewind: it comes again from the offset the
+                # rewind puts its partition back at (acknowledged, so that no rebalance
+                # waits on it).
+                await manual.ack(event)
+                continue
             try:
-                await self.handle(event.message)
+                await self.handle(message)
             except Exception:
                 log.exception(
                     "cannot evaluate %s[%d]@%d; exiting so that nothing past it is committed",
@@ -165,15 +183,25 @@ class Evaluator:
         if state is not None and state.get("off", -1) >= message.offset:
             metrics.MESSAGES.labels(outcome="replayed").inc()
             return  # its state is already saved (a replay after a crash)
-        readings = self.settings.topics.readings.deserialize(message.value or b"")
-        rules = self.rules.for_station(readings.org_id, readings.station_id)
-        if not rules and state is None:
-            metrics.MESSAGES.labels(outcome="unowned").inc()
+        try:
+            readings = self.settings.topics.readings.deserialize(message.value or b"")
+            rules = self.rules.for_station(readings.org_id, readings.station_id)
+            if not rules and state is None:
+                metrics.MESSAGES.labels(outcome="unowned").inc()
+                return
+            # On a copy: what a rule cannot evaluate leaves the station's state as it was.
+            state = _copy(state) if state is not None else new_state(readings.org_id)
+            transitions = evaluate_message(
+                state, rules, readings, now, self.settings.live_window_seconds
+            )
+        except Exception:
+            # The same message would fail the same way again: a crash would loop on it.
+            # It is stored by the sink all the same; the evaluator goes on without it.
+            log.exception(
+                "%s[%d]@%d not evaluated", message.topic, message.partition, message.offset
+            )
+            metrics.MESSAGES.labels(outcome="failed").inc()
             return
-        state = state or new_state(readings.org_id)
-        transitions = evaluate_message(
-            state, rules, readings, now, self.settings.live_window_seconds
-        )
         metrics.EVALUATION_LAG.observe(max(0.0, (now - readings.accepted_at).total_seconds()))
         metrics.MESSAGES.labels(outcome="evaluated").inc()
         state["p"] = message.partition
@@ -189,7 +217,12 @@ class Evaluator:
             if state is None or state.get("p") != partition:
                 continue
             rules = self.rules.for_station(state["org"], station.decode())
-            transitions = check_silence(state, rules, station.decode(), now)
+            try:
+                state = _copy(state)
+                transitions = check_silence(state, rules, station.decode(), now)
+            except Exception:
+                log.exception("silence of %r not checked", station)
+                continue
             if transitions:
                 await self._emit(transitions)
                 await self._save(station, state)
@@ -223,12 +256,13 @@ class Evaluator:
         """Once a rebalance is over, put each readings partition back at its committed
         offset (or its start): faust paused them while it recovered the table, aiokafka
         dropped what it had fetched for them without moving back, and faust's own seek
-        skips offset 0 (``if offset and offset > 0``). A message seen twice is skipped by
-        the offset its station's state keeps."""
+        skips offset 0 (``if offset and offset > 0``). Until this is done the agent leaves
+        readings alone (``positioned``); what it read meanwhile comes again.
+
+        A failure here ends the process: going on would lose what was dropped.
+        """
         consumer = self.app.consumer
         mine = [tp for tp in consumer.assignment() if tp.topic == self.readings_name]
-        if not mine:
-            return
         try:
             committed = await _committed(self.settings, [TopicPartition(*tp) for tp in mine])
             earliest = await consumer.earliest_offsets(*mine)
@@ -237,7 +271,10 @@ class Evaluator:
                 await consumer.seek(tp, offset if offset is not None else earliest.get(tp, 0))
             log.info("rebalanced: %d readings partitions at their committed offsets", len(mine))
         except Exception:
-            log.exception("could not put the readings partitions back at their offsets")
+            log.exception("could not put the readings partitions back at their offsets; exiting")
+            logging.shutdown()
+            os._exit(FATAL)
+        self.positioned.set()
 
     # -- the clock and the rules ---------------------------------------------------
 
@@ -358,6 +395,12 @@ class _App(faust.App):
     """faust's App, with a hook once each rebalance (and its recovery) is over."""
 
     after_rebalance: Any = None
+    before_rebalance: Any = None
+
+    def on_rebalance_start(self) -> None:
+        super().on_rebalance_start()
+        if self.before_rebalance is not None:
+            self.before_rebalance()
 
     def on_rebalance_end(self) -> None:
         super().on_rebalance_end()
@@ -372,8 +415,8 @@ async def _committed(
 ) -> dict[tuple[str, int], int | None]:
     """The evaluator group's committed offsets (None where it never committed)."""
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.effective_kafka_bootstrap)
-    await admin.start()
     try:
+        await admin.start()
         found = await admin.list_consumer_group_offsets(settings.app_id, partitions=partitions)
     finally:
         await admin.close()
@@ -381,3 +424,9 @@ async def _committed(
         (tp.topic, tp.partition): (meta.offset if meta.offset >= 0 else None)
         for tp, meta in found.items()
     }
+
+
+def _copy(state: dict[str, Any]) -> dict[str, Any]:
+    """A deep copy of a station's state (plain JSON)."""
+    copied: dict[str, Any] = orjson.loads(orjson.dumps(state))
+    return copied

@@ -5,9 +5,13 @@ A station's state is one JSON-able dict (a faust table's value, keyed by station
 
 - ``org``: the station's organisation, from its last message;
 - ``seen``: the newest reading time evaluated, per sensor and ``*`` for any (unix s);
-- ``alarms``: per alarm id, ``active`` and, for a condition waiting out its on-delay,
-  ``pending`` (when it began);
-- ``windows``: per sensor with a rate rule, its recent ``[ts, value]`` points.
+- ``alarms``: per alarm id that is active (``active``, and ``at``: when it was raised)
+  or waiting out its on-delay (``pending``: since when); a normal one has no entry;
+- ``windows``: per rate rule and sensor (``rule/sensor``), recent ``[ts, value]``
+  points, at most about :data:`MAX_WINDOW_POINTS` spread over the rule's window.
+
+A clear is never earlier than the raise it ends (a buffered batch may hold readings
+from inside a silence, a rule may be removed before a reading from the future).
 
 Rules run on the readings' own timestamps. A reading older than ``live_window_s``
 before now (a backfill, a year of history posted at start-up) or not newer than the
@@ -37,8 +41,9 @@ from schemas.readings import StationReadingsAccepted
 State = dict[str, Any]
 LIVE_WINDOW_S = 600.0
 """Readings older than this (before now) are history to the evaluator."""
-MAX_WINDOW_POINTS = 600
-"""A rate window keeps at most this many points (the newest)."""
+MAX_WINDOW_POINTS = 120
+"""A rate window keeps about this many points, spread over the window (a station's state
+stays small: it is one changelog record)."""
 ANY_SENSOR = "*"
 
 
@@ -154,6 +159,7 @@ def evaluate_message(
                     _limits(state, rule, emitter, rule.sensor, ts, value)
                 else:
                     _rate(state, rule, emitter, rule.sensor, ts, value)
+    _prune(state)
     return emitter.out
 
 
@@ -178,11 +184,24 @@ def check_silence(
         alarm = _alarm(state, rule, "NODATA", station_id, sensor)
         due = last + rule.silent_for_s
         if not alarm.get("active") and _ts(now) >= due:
-            alarm["active"] = True
+            alarm.update(active=True, at=due)
             emitter.emit(
                 "raised", rule, "NODATA", sensor, due, rule.silent_for_s, rule.silent_for_s
             )
+    _prune(state)
     return emitter.out
+
+
+def _prune(state: State) -> None:
+    """A normal alarm keeps no entry."""
+    state["alarms"] = {k: v for k, v in state["alarms"].items() if v}
+
+
+def _clear(alarm: dict[str, Any], ts: float) -> float:
+    """End an alarm at ``ts``, or at its raise if that was later; the time to emit."""
+    at = max(ts, alarm.get("at", ts))
+    alarm.clear()
+    return float(at)
 
 
 def _alarm(
@@ -196,6 +215,9 @@ def _retire(state: State, rules: Iterable[AlarmRule], emitter: _Emitter) -> None
     """Active alarms whose rule is gone, out of service, or no longer sets the condition
     are cleared (at now): an alarm never stays up for a rule nobody can see."""
     wanted: dict[str, AlarmRule] = {}
+    windows = {f"{r.rule_id}/{r.sensor}" for r in rules if r.kind == "rate"}
+    for key in [k for k in state["windows"] if k not in windows]:
+        del state["windows"][key]
     for rule in rules:
         if rule.out_of_service:
             continue
@@ -211,9 +233,10 @@ def _retire(state: State, rules: Iterable[AlarmRule], emitter: _Emitter) -> None
             sensor = tail.partition("/")[2]
             owner = by_id.get(rule_id)
             reason = "rule out of service" if owner and owner.out_of_service else "rule removed"
+            at = _at(max(_ts(emitter.now), entry.get("at", 0.0)))
             emitter.out.append(
                 AlarmTransition(
-                    event_id=event_id(emitter.org_id, alarm, "cleared", emitter.now, reason),
+                    event_id=event_id(emitter.org_id, alarm, "cleared", at, reason),
                     type="cleared",
                     org_id=emitter.org_id,
                     alarm_id=alarm,
@@ -222,7 +245,7 @@ def _retire(state: State, rules: Iterable[AlarmRule], emitter: _Emitter) -> None
                     sensor=None if sensor == "*" else sensor,
                     condition=condition,
                     severity=owner.severity_of(condition) if owner else "low",
-                    at=emitter.now,
+                    at=at,
                     reason=reason,
                     emitted_at=emitter.now,
                 )
@@ -243,27 +266,29 @@ def _limits(
         alarm = _alarm(state, rule, condition, e.station_id, sensor)
         if alarm.get("active"):
             if back:
-                alarm["active"] = False
-                e.emit("cleared", rule, condition, sensor, ts, value, limit)
+                e.emit("cleared", rule, condition, sensor, _clear(alarm, ts), value, limit)
             continue
         if not reached:
             alarm.pop("pending", None)
             continue
         since = alarm.setdefault("pending", ts)
         if ts - since >= rule.on_delay_s:
-            alarm.pop("pending", None)
-            alarm["active"] = True
+            alarm.clear()
+            alarm.update(active=True, at=ts)
             e.emit("raised", rule, condition, sensor, ts, value, limit)
 
 
 def _rate(state: State, rule: AlarmRule, e: _Emitter, sensor: str, ts: float, value: float) -> None:
     windows: dict[str, list[list[float]]] = state["windows"]
-    points = windows.setdefault(sensor, [])
-    if not points or points[-1][0] < ts:
+    points = windows.setdefault(f"{rule.rule_id}/{sensor}", [])
+    # Points at least 1/MAX_WINDOW_POINTS of the window apart: the newest replaces the
+    # last one while that is closer than this to the one before it.
+    if len(points) >= 2 and ts - points[-2][0] < rule.window_s / MAX_WINDOW_POINTS:
+        points[-1] = [ts, value]
+    elif not points or points[-1][0] < ts:
         points.append([ts, value])
     while points and points[0][0] < ts - rule.window_s:
         points.pop(0)
-    del points[:-MAX_WINDOW_POINTS]
     if rule.out_of_service or rule.rate_per_minute is None or len(points) < 2:
         return
     (t0, v0), (t1, v1) = points[0], points[-1]
@@ -274,15 +299,14 @@ def _rate(state: State, rule: AlarmRule, e: _Emitter, sensor: str, ts: float, va
     limit = rule.rate_per_minute
     if alarm.get("active"):
         if abs(per_minute) < limit - rule.deadband:
-            alarm["active"] = False
-            e.emit("cleared", rule, "ROC", sensor, ts, per_minute, limit)
+            e.emit("cleared", rule, "ROC", sensor, _clear(alarm, ts), per_minute, limit)
     elif abs(per_minute) >= limit:
-        alarm["active"] = True
+        alarm.update(active=True, at=ts)
         e.emit("raised", rule, "ROC", sensor, ts, per_minute, limit)
 
 
 def _came_back(state: State, rule: AlarmRule, e: _Emitter, ts: float) -> None:
     alarm = _alarm(state, rule, "NODATA", e.station_id, rule.sensor)
     if alarm.get("active"):
-        alarm["active"] = False
-        e.emit("cleared", rule, "NODATA", rule.sensor, ts, 0.0, rule.silent_for_s)
+        at = _clear(alarm, ts)
+        e.emit("cleared", rule, "NODATA", rule.sensor, at, 0.0, rule.silent_for_s)

@@ -7,7 +7,8 @@ from prometheus_client import Counter, Gauge, Histogram
 MESSAGES = Counter(
     "scada_alarm_evaluator_messages_total",
     "Readings messages read, by outcome (evaluated; history: older than the live window; "
-    "replayed: already evaluated; unowned: no rule for the station).",
+    "replayed: already evaluated; unowned: no rule for the station; failed: a rule could "
+    "not be evaluated on it, logged and passed over).",
     ["outcome"],
 )
 TRANSITIONS = Counter(

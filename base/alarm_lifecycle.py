@@ -83,7 +83,9 @@ def apply(current: AlarmState | None, event: AlarmTransition) -> AlarmState | No
             shelved_by=event.by,
             shelve_reason=event.reason,
         )
-    # unshelved
+    # unshelved: by hand (no time named), or the expiry of the shelving that ends then
     if state.shelved_until is None:
         return None
+    if event.shelved_until is not None and event.shelved_until != state.shelved_until:
+        return None  # the end of an earlier shelving: a newer one stands
     return replace(state, shelved_until=None, shelved_by=None, shelve_reason=None)

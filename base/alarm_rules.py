@@ -16,6 +16,9 @@ from schemas.alarms import AlarmRule, AlarmRuleSpec, rule_key
 from schemas.topics import Topic
 
 PUBLISH_TIMEOUT = 5.0
+_LOCK = "SELECT pg_advisory_xact_lock(hashtext('alarms.rules'))"
+"""Saves, removals and the republishing of them all take turns: a republished snapshot
+never overwrites a change made while it was read."""
 
 
 class RuleNotPublished(ServerUnavailable):
@@ -33,6 +36,7 @@ async def save_rule(
     """Create or replace the rule, published before its row commits (a rule Kafka did not
     take is not saved); :class:`ValueError` past the organisation's limit."""
     async with pool.acquire() as conn, conn.transaction():
+        await conn.execute(_LOCK)
         rule = await put_rule(conn, org_id, rule_id, spec)
         await publish(producer, topic, rule.key, rule)
     return rule
@@ -45,21 +49,27 @@ async def remove_rule(
     org_id: str,
     rule_id: str,
 ) -> bool:
-    """Delete the rule and publish its tombstone; False if there was no such rule."""
+    """Delete the rule and publish its tombstone; False if there was no such row.
+
+    The tombstone goes out either way: a rule the topic kept without a row (its save
+    failed after it was published) is removed from the evaluators too.
+    """
     async with pool.acquire() as conn, conn.transaction():
-        if not await delete_rule(conn, org_id, rule_id):
-            return False
+        await conn.execute(_LOCK)
+        existed = await delete_rule(conn, org_id, rule_id)
         await publish(producer, topic, rule_key(org_id, rule_id), None)
-    return True
+    return existed
 
 
 async def publish_all(
     pool: asyncpg.Pool, producer: AIOKafkaProducer, topic: Topic[AlarmRule]
 ) -> int:
     """Every rule of the database onto the topic: one that lost a change gets it back."""
-    found = await rules_of(pool)
-    for rule in found:
-        await publish(producer, topic, rule.key, rule)
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute(_LOCK)
+        found = await rules_of(conn)
+        for rule in found:
+            await publish(producer, topic, rule.key, rule)
     return len(found)
 
 

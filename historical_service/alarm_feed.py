@@ -95,6 +95,10 @@ class AlarmFeed:
                 log.warning("alarm feed consumer: %s", exc)
                 await asyncio.sleep(1)
                 continue
+            except Exception:  # never a feed that dies quietly: say so, go on
+                log.exception("alarm feed consumer failed; reading on in 1 s")
+                await asyncio.sleep(1)
+                continue
             for records in batch.values():
                 for record in records:
                     try:

@@ -41,7 +41,9 @@ MAX_SHELVE_SECONDS = 7 * 86_400
 """A shelved alarm comes back within a week at most: shelving is bounded (ISA-18.2)."""
 
 _Finite = Annotated[float, Field(ge=-1e300, le=1e300)]
-_Reason = Annotated[str, Field(min_length=1, max_length=200)]
+_TEXT = r"^[^\x00-\x1f\x7f]*$"
+"""Words for people: no control characters (PostgreSQL refuses NUL in text and jsonb)."""
+_Reason = Annotated[str, Field(min_length=1, max_length=200, pattern=_TEXT)]
 
 
 class AlarmRuleSpec(BaseModel):
@@ -61,7 +63,7 @@ class AlarmRuleSpec(BaseModel):
     station: Identifier | Literal["*"] = ALL_STATIONS
     sensor: Identifier | None = None
     severity: Severity = "medium"
-    description: Annotated[str, Field(max_length=200)] = ""
+    description: Annotated[str, Field(max_length=200, pattern=_TEXT)] = ""
     hh: _Finite | None = None
     h: _Finite | None = None
     l: _Finite | None = None  # noqa: E741 (the ISA-18.2 name)
@@ -159,7 +161,8 @@ class AlarmTransition(Message):
     event_id: UUID
     type: TransitionType
     org_id: Identifier
-    alarm_id: Annotated[str, Field(max_length=200)]
+    alarm_id: Annotated[str, Field(max_length=256)]
+    """``rule:condition/station/sensor``: 3 identifiers of up to 64 and a condition."""
     rule_id: Identifier
     station_id: Identifier
     sensor: Identifier | None
@@ -171,7 +174,8 @@ class AlarmTransition(Message):
     """The value that raised or cleared it (seconds silent for NODATA, per minute for ROC)."""
     limit: float | None = None
     by: Annotated[str, Field(max_length=120)] | None = None
-    """Who acknowledged, shelved or unshelved it (a user's name; ``system`` for expiry)."""
+    """Who acknowledged, shelved or unshelved it (a user's name, cut to 120 characters;
+    ``system`` for a shelving that ran out)."""
     reason: _Reason | None = None
     shelved_until: datetime | None = None
     emitted_at: datetime

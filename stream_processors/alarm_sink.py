@@ -34,7 +34,7 @@ from schemas.topics import TopicSet
 from stream_processors import metrics
 from stream_processors.dead_letters import dead_letter_for, send_dead_letters
 from stream_processors.settings import ProcessorSettings
-from stream_processors.sink import Rebalance, retry_while_unavailable
+from stream_processors.sink import Abandoned, Rebalance, retry_while_unavailable
 
 log = logging.getLogger(__name__)
 Record: TypeAlias = "ConsumerRecord[bytes, bytes]"
@@ -58,12 +58,21 @@ class AlarmSink:
         self.rebalance = Rebalance()
         self._stop = asyncio.Event()
         self._expiry_due = 0.0
+        self._unshelved: dict[tuple[str, str, datetime], float] = {}
+        """Expiries published, and when: each is published again only after a minute
+        (while the sink lags behind its own topic, the row still says shelved)."""
 
     def subscribe(self) -> None:
         self.consumer.subscribe([self.topics.alarms.name], listener=self.rebalance)
 
     async def run(self, stop: asyncio.Event) -> None:
         self._stop = stop
+        try:
+            await self._run(stop)
+        except Abandoned:
+            log.info("alarm sink stopping: a batch not stored is left to be re-read")
+
+    async def _run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             generation = self.rebalance.generation
             fetched = await self.consumer.getmany(timeout_ms=500, max_records=500)
@@ -142,7 +151,13 @@ class AlarmSink:
         now = datetime.now(UTC)
         try:
             rows = await shelves_expired(self.pool, now)
+            mark = time.monotonic()
+            self._unshelved = {k: t for k, t in self._unshelved.items() if mark - t < 60}
             for row in rows:
+                seen = (row["org_id"], row["alarm_id"], row["shelved_until"])
+                if seen in self._unshelved:
+                    continue
+                self._unshelved[seen] = mark
                 transition = unshelve(row, now)
                 await self.producer.send_and_wait(
                     self.topics.alarms.name,
@@ -167,6 +182,7 @@ def unshelve(row: asyncpg.Record, now: datetime) -> AlarmTransition:
         condition=row["condition"],
         severity=row["severity"],
         at=until,
+        shelved_until=until,
         by="system",
         reason="the shelving time ran out",
         emitted_at=now,

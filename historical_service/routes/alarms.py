@@ -44,7 +44,7 @@ from schemas.alarms import (
     AlarmTransition,
     ShelveRequest,
 )
-from schemas.readings import IDENTIFIER_PATTERN
+from schemas.readings import EARLIEST_TS, IDENTIFIER_PATTERN, LATEST_TS
 
 MAX_RULE_BODY = 4096
 MAX_ACTION_BODY = 1024
@@ -234,7 +234,7 @@ async def _act(
             "condition": alarm["condition"],
             "severity": alarm["severity"],
             "at": now,
-            "by": user.name,
+            "by": user.name[:120],
             "reason": reason,
             "shelved_until": shelved_until,
             "emitted_at": now,
@@ -269,4 +269,6 @@ def _instant(value: str | None, name: str, default: datetime) -> datetime:
         raise InvalidRequest(f"{name}: not an RFC 3339 instant") from None
     if parsed.tzinfo is None:
         raise InvalidRequest(f"{name}: give an offset (Z or +07:00)")
+    if not EARLIEST_TS <= parsed <= LATEST_TS:
+        raise InvalidRequest(f"{name}: from {EARLIEST_TS.isoformat()} to {LATEST_TS.isoformat()}")
     return parsed

@@ -86,9 +86,14 @@ def fuzz_config(*, operations: list[dict[str, Any]] | None = None) -> Any:
 gateway = schemathesis.openapi.from_dict(GATEWAY_OPENAPI, config=fuzz_config())
 historical = schemathesis.openapi.from_dict(
     HISTORICAL_OPENAPI,
-    # The event stream sends only comments until one of the caller's jobs moves:
-    # cut it after a second rather than at the request timeout.
-    config=fuzz_config(operations=[{"include-path": "/v1/events", "request-timeout": 1}]),
+    # The event streams send only comments until one of the caller's jobs moves (or an
+    # alarm of theirs): cut them after a second rather than at the request timeout.
+    config=fuzz_config(
+        operations=[
+            {"include-path": "/v1/events", "request-timeout": 1},
+            {"include-path": "/v1/alarms/stream", "request-timeout": 1},
+        ]
+    ),
 )
 TOKENS: dict[str, str] = {}
 """The real token of each app under test, set by its fixture."""

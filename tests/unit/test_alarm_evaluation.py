@@ -168,3 +168,46 @@ def test_rules_apply_to_their_station_or_all_of_the_orgs() -> None:
 def test_a_rule_that_does_not_fit_its_kind_is_refused(spec: dict[str, Any], why: str) -> None:
     with pytest.raises(ValidationError, match=why):
         AlarmRuleSpec.model_validate(spec)
+
+
+def test_the_longest_ids_still_make_a_transition() -> None:
+    """Rule, station and sensor ids of 64 characters each: the alarm id fits the topic's
+    model (a transition that failed validation would stop the evaluator on it)."""
+    rule = AlarmRule(
+        org_id="org",
+        rule_id="r" * 64,
+        updated_at=NOW,
+        kind="no_data",
+        silent_for_s=10,
+        sensor="s" * 64,
+    )
+    state = new_state("org")
+    evaluate_message(state, [rule], _message((0, {"s" * 64: 1.0}), station="S" * 64), NOW)
+    raised = check_silence(state, [rule], "S" * 64, NOW + timedelta(seconds=20))
+    assert [t.condition for t in raised] == ["NODATA"]
+    assert len(raised[0].alarm_id) == 64 * 3 + len(":NODATA//")
+
+
+def test_a_clear_is_never_earlier_than_its_raise() -> None:
+    """A logger's buffer arriving after a no-data alarm holds readings from inside the
+    silence: the alarm is cleared at the raise's time, not before it."""
+    rule = _rule("quiet", kind="no_data", silent_for_s=60)
+    state = new_state("org")
+    _run(state, [rule], (0, {"rain": 0.0}))
+    raised = check_silence(state, [rule], "S1", NOW + timedelta(seconds=120))
+    back = evaluate_message(
+        state, [rule], _message((30, {"rain": 0.0}), (90, {"rain": 0.0})), NOW + timedelta(0, 130)
+    )
+    assert [t.type for t in back] == ["cleared"]
+    assert back[0].at == raised[0].at == NOW + timedelta(seconds=60)
+
+
+def test_each_rate_rule_keeps_its_own_window() -> None:
+    slow = _rule("slow", kind="rate", sensor="level", rate_per_minute=1.0, window_s=3600)
+    fast = _rule("fast", kind="rate", sensor="level", rate_per_minute=100.0, window_s=60)
+    state = new_state("org")
+    # A steady rise of 1.2 a minute for 40 minutes, a reading every 10 s.
+    out = _run(state, [slow, fast], *[(t, {"level": 0.02 * t}) for t in range(-2400, 0, 10)])
+    assert [(kind, cond) for kind, cond, _ in out] == [("raised", "ROC")]
+    assert set(state["windows"]) == {"slow/level", "fast/level"}
+    assert len(state["windows"]["slow/level"]) <= 125  # spread over the hour, not every point

@@ -89,3 +89,16 @@ def test_shelving_is_bounded_and_undone() -> None:
     assert state.shelved_until is None
     # A shelving that ends before it begins is no shelving.
     assert apply(state, _t("shelved", 10, by="ana", reason="x", shelved_until=T0)) is None
+
+
+def test_an_old_shelvings_expiry_leaves_a_newer_one_standing() -> None:
+    first, second = T0 + timedelta(minutes=5), T0 + timedelta(minutes=60)
+    state, changed = _fold(
+        _t("raised", 0),
+        _t("shelved", 1, by="ana", reason="a", shelved_until=first),
+        _t("shelved", 2, by="bo", reason="b", shelved_until=second),
+        _t("unshelved", 300, by="system", shelved_until=first),  # the first one's end
+    )
+    assert changed == [True, True, True, False]
+    assert state is not None
+    assert (state.shelved_until, state.shelved_by) == (second, "bo")
