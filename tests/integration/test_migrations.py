@@ -29,6 +29,7 @@ async def test_migrate_applies_everything_once(fresh_database: str) -> None:
             "FROM timescaledb_information.hypertables ORDER BY 1"
         )
         assert [r["name"] for r in hypertables] == [
+            "alarms.events",
             "telemetry.station_readings",
             "telemetry.station_rollup_1h",
             "telemetry.station_rollup_1m",
